@@ -1,0 +1,1 @@
+"""Shared text tools: Unicode hygiene and normalised matching forms."""
