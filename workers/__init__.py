@@ -1,0 +1,1 @@
+"""The distributed shell around ``pipeline``: Celery app, thin tasks, events, store, client, CLI."""

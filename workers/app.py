@@ -1,0 +1,74 @@
+"""The Celery app, configured from :class:`~workers.settings.Settings`."""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from workers import keys
+from workers.settings import Settings, get_settings
+
+
+def celery_config(settings: Settings) -> dict:
+    """Celery configuration for ``settings`` (JSON only, late acks, one queue per stage)."""
+    embedded = settings.embedded
+    transport_options: dict = {"visibility_timeout": settings.visibility_timeout_s}
+    if embedded:
+        # The memory transport polls; a short interval keeps embedded latency low.
+        transport_options["polling_interval"] = 0.01
+    return {
+        "broker_url": settings.broker_url or "memory://localhost/",
+        "broker_transport_options": transport_options,
+        "broker_connection_retry_on_startup": True,
+        "result_backend": None,
+        "task_ignore_result": True,
+        "accept_content": ["json"],
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "event_serializer": "json",
+        "result_accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_acks_on_failure_or_timeout": True,
+        "worker_prefetch_multiplier": settings.prefetch,
+        "task_soft_time_limit": settings.stage_soft_time_limit_s,
+        "task_time_limit": settings.stage_time_limit_s,
+        "task_default_queue": "celery",
+        "task_queues": [Queue("celery"), *(Queue(keys.queue(s)) for s in keys.QUEUE_STAGES)],
+        "task_routes": {keys.task_name(s): {"queue": keys.queue(s)} for s in keys.QUEUE_STAGES},
+        "task_create_missing_queues": True,
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": not embedded,
+        "task_send_sent_event": False,
+        "broker_pool_limit": 10,
+    }
+
+
+def create_app(settings: Settings | None = None) -> Celery:
+    """A Celery app for ``settings`` with the newsflow tasks registered."""
+    settings = settings or get_settings()
+    app = Celery("newsflow", set_as_current=False)
+    app.conf.update(celery_config(settings))
+    app.newsflow_settings = settings  # tasks read their settings from their app
+    from workers.tasks import register_tasks
+
+    register_tasks(app)
+    return app
+
+
+_APP: Celery | None = None
+
+
+def get_app() -> Celery:
+    """The process-wide app (used by ``newsflow worker`` / ``celery -A workers.app``)."""
+    global _APP
+    if _APP is None:
+        _APP = create_app()
+    return _APP
+
+
+def __getattr__(name: str):
+    # `celery -A workers.app worker` looks up `app` lazily, so settings are read at start.
+    if name in ("app", "celery"):
+        return get_app()
+    raise AttributeError(name)

@@ -1,0 +1,146 @@
+"""What a task does when something goes wrong: retry transient errors, dead-letter the rest.
+
+This is the only place that decides; tasks stay thin.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+import traceback
+from datetime import datetime, timezone
+
+import redis
+from celery import Task
+from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded
+from kombu.exceptions import OperationalError
+from pydantic import ValidationError
+
+from pipeline.errors import NewsflowError, PermanentError, RetryableError
+from pipeline.models import DeadLetter
+from workers import deadletters
+from workers.connection import redis_client
+from workers.settings import Settings, mask_secrets
+
+log = logging.getLogger("newsflow.worker")
+
+TRANSIENT = (
+    RetryableError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+    OperationalError,
+    ConnectionError,
+    TimeoutError,
+    SoftTimeLimitExceeded,
+)
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """True when retrying cannot help (bad input, a StageError)."""
+    return isinstance(exc, (PermanentError, ValidationError)) and not isinstance(exc, RetryableError)
+
+
+def backoff_s(settings: Settings, retries: int) -> float:
+    """Exponential backoff with full jitter for the ``retries``-th retry."""
+    cap = min(settings.retry_backoff_max_s, settings.retry_backoff_s * (2**retries))
+    return random.uniform(cap / 2, cap)
+
+
+def error_code(exc: BaseException) -> str:
+    """The newsflow error code of ``exc`` (E100 for pydantic validation, E900 for a bug)."""
+    if isinstance(exc, NewsflowError):
+        return exc.code
+    if isinstance(exc, ValidationError):
+        return "E100"
+    return "E900"
+
+
+def error_message(exc: BaseException) -> str:
+    """The message of ``exc`` without its code prefix (the code is stored separately)."""
+    if isinstance(exc, NewsflowError):
+        return f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+    return f"{exc}" or type(exc).__name__
+
+
+class NewsflowTask(Task):
+    """Base task: runs the work and applies the retry / dead-letter policy around it."""
+
+    abstract = True
+    ignore_result = True
+    acks_late = True
+    reject_on_worker_lost = True
+
+    @property
+    def settings(self) -> Settings:
+        """Settings of the app this task belongs to."""
+        return self.app.newsflow_settings
+
+    @property
+    def redis(self):
+        """The store/events Redis client of this app."""
+        return redis_client(self.settings)
+
+    def guarded(self, stage: str, payload, work):
+        """Run ``work()``; on failure retry or dead-letter. Returns work's result or None."""
+        try:
+            return work()
+        except (Retry, Reject):
+            raise
+        except Exception as exc:  # the policy below decides; nothing escapes unhandled
+            return self._fail(stage, payload, exc)
+
+    def _fail(self, stage: str, payload, exc: Exception):
+        retries = self.request.retries or 0
+        if not is_permanent(exc) and retries < self.settings.max_retries:
+            delay = backoff_s(self.settings, retries)
+            log.warning(
+                "stage %s: %s: %s; retry %d/%d in %.1fs",
+                stage, type(exc).__name__, mask_secrets(str(exc)), retries + 1,
+                self.settings.max_retries, delay,
+            )
+            raise self.retry(exc=exc, countdown=delay, max_retries=self.settings.max_retries)
+        letter = DeadLetter(
+            article_id=_article_id(payload),
+            stage=stage,
+            error_type=type(exc).__name__,
+            code=error_code(exc),
+            message=mask_secrets(error_message(exc)),
+            traceback=mask_secrets(traceback.format_exc()),
+            attempts=retries + 1,
+            failed_at=datetime.now(timezone.utc),
+            payload=_payload_text(payload),
+        )
+        try:
+            entry = deadletters.add(self.redis, self.settings, letter)
+        except Exception as store_exc:
+            # The dead-letter stream is unreachable: put the message back rather than lose it.
+            log.error("stage %s: cannot write dead letter (%s); requeueing", stage, store_exc)
+            time.sleep(min(self.settings.retry_backoff_max_s, 5.0))
+            raise Reject(store_exc, requeue=True) from exc
+        log.error(
+            "stage %s: article %s dead-lettered as %s: [%s] %s",
+            stage, letter.article_id, entry, letter.code, letter.message,
+        )
+        self.stop_chain()
+        return None
+
+    def stop_chain(self) -> None:
+        """Do not hand on: the rest of the chain is dropped for this message."""
+        self.request.chain = None
+        self.request.callbacks = None
+
+
+def _article_id(payload) -> str | None:
+    if isinstance(payload, dict):
+        value = payload.get("id")
+        return value if isinstance(value, str) and value else None
+    return None
+
+
+def _payload_text(payload) -> str:
+    try:
+        return json.dumps(payload, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(payload)

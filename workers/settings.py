@@ -1,0 +1,118 @@
+"""The one typed settings object, read from ``NEWSFLOW_*`` environment variables."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.errors import ConfigError
+
+_SECRET_IN_URL = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:@/]*):(?P<password>[^@/]+)@", re.I)
+
+
+def mask_url(url: str | None) -> str | None:
+    """``url`` with any password replaced by ``***`` (for config output, logs and errors)."""
+    if url is None:
+        return None
+    return _SECRET_IN_URL.sub(lambda m: f"{m['scheme']}{m['user']}:***@", url)
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with every password inside a URL masked."""
+    return _SECRET_IN_URL.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+
+
+class Settings(BaseSettings):
+    """Every knob of newsflow. Each field is ``NEWSFLOW_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore")
+
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker (redis://, rediss://, amqp://). Unset = embedded mode: "
+        "in-process memory transport and an in-process fakeredis store.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for the store, event streams and dead letters. Defaults to the "
+        "broker URL when the broker is Redis.",
+    )
+    max_article_bytes: int = Field(
+        default=2_000_000, gt=0, description="Largest accepted body, in UTF-8 bytes."
+    )
+    visibility_timeout_s: int = Field(
+        default=900,
+        gt=0,
+        description="Redis broker: seconds before an unacknowledged message is redelivered. "
+        "Must exceed stage_time_limit_s.",
+    )
+    stage_soft_time_limit_s: int = Field(default=60, gt=0, description="Soft limit per stage task.")
+    stage_time_limit_s: int = Field(default=120, gt=0, description="Hard limit per stage task.")
+    prefetch: int = Field(default=1, ge=1, description="Messages each worker process reserves.")
+    events_maxlen: int = Field(
+        default=10_000, gt=0, description="Approximate MAXLEN of each event stream."
+    )
+    result_ttl_s: int = Field(
+        default=7 * 24 * 3600, gt=0, description="How long stored Documents and checkpoints live."
+    )
+    dead_maxlen: int = Field(
+        default=100_000, gt=0, description="Approximate MAXLEN of the dead-letter stream."
+    )
+    max_retries: int = Field(default=5, ge=0, description="Retries of a retryable failure.")
+    retry_backoff_s: float = Field(default=1.0, gt=0, description="First retry delay; doubles each time.")
+    retry_backoff_max_s: float = Field(default=60.0, gt=0, description="Cap on a retry delay.")
+    skip_duplicates: bool = Field(
+        default=False, description="Stop processing an article whose exact content was stored before."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Settings":
+        if self.stage_soft_time_limit_s >= self.stage_time_limit_s:
+            raise ConfigError(
+                "NEWSFLOW_STAGE_SOFT_TIME_LIMIT_S must be below NEWSFLOW_STAGE_TIME_LIMIT_S",
+                hint="lower the soft limit or raise the hard one",
+            )
+        if self.visibility_timeout_s <= self.stage_time_limit_s:
+            raise ConfigError(
+                "NEWSFLOW_VISIBILITY_TIMEOUT_S must exceed NEWSFLOW_STAGE_TIME_LIMIT_S, "
+                "or Redis redelivers tasks that are still running",
+                hint=f"set it above {self.stage_time_limit_s}",
+            )
+        if self.broker_url and self.effective_redis_url is None:
+            raise ConfigError(
+                f"the broker {mask_url(self.broker_url)} is not Redis, so the store needs its own Redis",
+                hint="set NEWSFLOW_REDIS_URL=redis://host:6379/0",
+            )
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is configured: everything runs in this process."""
+        return not self.broker_url
+
+    @property
+    def effective_redis_url(self) -> str | None:
+        """The Redis URL for store and events (None in embedded mode = in-process fakeredis)."""
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url and self.broker_url.split("://")[0] in ("redis", "rediss"):
+            return self.broker_url
+        return None
+
+    def masked(self) -> dict:
+        """The effective settings as a dict, with URL passwords masked."""
+        data = self.model_dump()
+        data["redis_url"] = self.effective_redis_url
+        for key in ("broker_url", "redis_url"):
+            data[key] = mask_url(data[key])
+        data["mode"] = "embedded" if self.embedded else "distributed"
+        return data
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    return Settings()

@@ -1,0 +1,121 @@
+"""One thin Celery task per stage: decode, call the stage, publish, hand on.
+
+Failure policy lives in :mod:`workers.failures`; storage in :mod:`workers.store`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from celery import Celery
+
+from pipeline.errors import InvalidArticle
+from pipeline.ids import article_id
+from pipeline.intake import parse_article
+from pipeline.models import Document
+from pipeline.registry import STAGE_ORDER, get_stage, pipeline_through
+from pipeline.runner import run_stage
+from pipeline.split import split_off_documents
+from workers import keys, store
+from workers.failures import NewsflowTask
+from workers.flow import build_chain, remaining_stages
+
+
+def decode_document(payload, *, max_bytes: int) -> Document:
+    """The Document in a task message, validated (a producer may bypass the client)."""
+    if not isinstance(payload, dict):
+        raise InvalidArticle(
+            f"task payload must be a Document object, got {type(payload).__name__}",
+            hint="submit through newsflow.client or the newsflow.ingest task",
+            code="E105",
+        )
+    doc = Document.model_validate(payload)
+    if doc.body is not None and len(doc.body) * 4 > max_bytes:
+        if len(doc.body.encode("utf-8", "surrogatepass")) > max_bytes:
+            raise InvalidArticle(
+                f"body is over the {max_bytes:,}-byte limit",
+                hint="split the article or raise NEWSFLOW_MAX_ARTICLE_BYTES",
+                code="E101",
+            )
+    return doc
+
+
+def input_digest(doc_json: str) -> str:
+    """Short hash of a stage's input, so a changed article under the same id is recomputed."""
+    return hashlib.blake2b(doc_json.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def _stage_body(task: NewsflowTask, stage_name: str, payload) -> dict:
+    settings = task.settings
+    doc = decode_document(payload, max_bytes=settings.max_article_bytes)
+    stage = get_stage(stage_name)
+    version = f"{stage.version}-{input_digest(doc.model_dump_json())}"
+    cached = store.get_checkpoint(task.redis, doc.id, stage_name, version)
+    if cached is not None:
+        out = Document.model_validate_json(cached)  # a redelivery: re-emit nothing
+    else:
+        out = run_stage(stage, doc)
+        if stage_name == "clean":
+            store.mark_duplicates(task.redis, settings, out)
+            if settings.skip_duplicates and out.duplicate and out.duplicate.seen_before:
+                out.warnings.append(
+                    f"exact duplicate of {out.duplicate.near_duplicate_of}: later stages skipped "
+                    "(NEWSFLOW_SKIP_DUPLICATES=true)"
+                )
+        out_json = out.model_dump_json()
+        store.commit_stage(
+            task.redis, settings, stage=stage_name, version=version, article_id=out.id,
+            doc_json=out_json, ms=out.provenance[-1].ms,
+        )
+    if stage_name == "clean":
+        _spawn_split_offs(task, out)
+        if settings.skip_duplicates and out.duplicate and out.duplicate.seen_before:
+            task.request.chain = [s for s in task.request.chain or [] if s.get("task") == keys.task_name(keys.STORE_STAGE)]
+    return out.model_dump(mode="json")
+
+
+def _spawn_split_offs(task: NewsflowTask, parent: Document) -> None:
+    # Children follow the parent's own remaining stages; their ids are stable, so a
+    # redelivered clean spawns the same children and their checkpoints dedupe the work.
+    stages = ["clean", *remaining_stages(task.request.chain)]
+    for child in split_off_documents(parent):
+        build_chain(task.app, child.model_dump(mode="json"), stages).apply_async()
+
+
+def register_tasks(app: Celery) -> None:
+    """Register the stage tasks, ``newsflow.store`` and ``newsflow.ingest`` on ``app``."""
+    for stage_name in STAGE_ORDER:
+        _register_stage(app, stage_name)
+
+    @app.task(name=keys.task_name(keys.STORE_STAGE), bind=True, base=NewsflowTask,
+              queue=keys.queue(keys.STORE_STAGE))
+    def store_document(self, payload) -> None:
+        """Write the finished Document to ``newsflow:doc:<id>`` and XADD ``newsflow:events:done``."""
+
+        def work():
+            doc = decode_document(payload, max_bytes=self.settings.max_article_bytes)
+            store.save_document(self.redis, self.settings, doc.model_dump_json(), doc.id)
+
+        self.guarded(keys.STORE_STAGE, payload, work)
+
+    @app.task(name=keys.task_name("ingest"), bind=True, base=NewsflowTask,
+              queue=keys.queue("clean"))
+    def ingest(self, article, stages=None) -> None:
+        """Entry point for producers in other languages: validate an ArticleIn dict, start its chain."""
+
+        def work():
+            parsed = parse_article(article, max_bytes=self.settings.max_article_bytes)
+            doc = Document.from_article(parsed, article_id(parsed))
+            build_chain(self.app, doc.model_dump(mode="json"), pipeline_through(stages)).apply_async()
+
+        self.guarded("ingest", article, work)
+
+
+def _register_stage(app: Celery, stage_name: str) -> None:
+    @app.task(name=keys.task_name(stage_name), bind=True, base=NewsflowTask,
+              queue=keys.queue(stage_name))
+    def stage_task(self, payload):
+        return self.guarded(stage_name, payload, lambda: _stage_body(self, stage_name, payload))
+
+    stage_task.__doc__ = f"Run the {stage_name} stage on one Document and hand it on."
+
