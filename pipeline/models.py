@@ -196,3 +196,6 @@ class DeadLetter(BaseModel):
     attempts: int = 1
     failed_at: datetime
     payload: str = Field(description="The original message payload, as JSON text.")
+    remaining: list[str] = Field(
+        default_factory=list, description="Stages that were still to run after the failed one."
+    )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from workers import keys
 from workers.settings import Settings, get_settings
+
+
+_EXCHANGE = Exchange("newsflow", type="direct")
 
 
 def celery_config(settings: Settings) -> dict:
@@ -34,7 +37,13 @@ def celery_config(settings: Settings) -> dict:
         "task_soft_time_limit": settings.stage_soft_time_limit_s,
         "task_time_limit": settings.stage_time_limit_s,
         "task_default_queue": "celery",
-        "task_queues": [Queue("celery"), *(Queue(keys.queue(s)) for s in keys.QUEUE_STAGES)],
+        "task_default_exchange": "newsflow",
+        "task_default_routing_key": "celery",
+        # One direct binding per queue: a message reaches exactly the queue it names.
+        "task_queues": [
+            Queue("celery", _EXCHANGE, routing_key="celery"),
+            *(Queue(keys.queue(s), _EXCHANGE, routing_key=keys.queue(s)) for s in keys.QUEUE_STAGES),
+        ],
         "task_routes": {keys.task_name(s): {"queue": keys.queue(s)} for s in keys.QUEUE_STAGES},
         "task_create_missing_queues": True,
         "worker_hijack_root_logger": False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import redis
@@ -13,7 +14,10 @@ from workers.settings import Settings
 
 def add(client: redis.Redis, settings: Settings, letter: DeadLetter) -> str:
     """Append ``letter`` to the dead-letter stream and index it by article id; returns the entry id."""
-    fields = {k: ("" if v is None else str(v)) for k, v in letter.model_dump(mode="json").items()}
+    fields = {
+        k: ("" if v is None else json.dumps(v) if isinstance(v, list) else str(v))
+        for k, v in letter.model_dump(mode="json").items()
+    }
     entry_id = client.xadd(keys.DEAD_STREAM, fields, maxlen=settings.dead_maxlen, approximate=True)
     if letter.article_id:
         client.set(keys.dead_index_key(letter.article_id), entry_id, ex=settings.result_ttl_s)
@@ -23,6 +27,7 @@ def add(client: redis.Redis, settings: Settings, letter: DeadLetter) -> str:
 def _letter(fields: dict) -> DeadLetter:
     data = dict(fields)
     data["article_id"] = data.get("article_id") or None
+    data["remaining"] = json.loads(data.get("remaining") or "[]")
     return DeadLetter.model_validate(data)
 
 

@@ -22,6 +22,7 @@ from pipeline.errors import NewsflowError, PermanentError, RetryableError
 from pipeline.models import DeadLetter
 from workers import deadletters
 from workers.connection import redis_client
+from workers.flow import remaining_stages
 from workers.settings import Settings, mask_secrets
 
 log = logging.getLogger("newsflow.worker")
@@ -111,6 +112,7 @@ class NewsflowTask(Task):
             attempts=retries + 1,
             failed_at=datetime.now(timezone.utc),
             payload=_payload_text(payload),
+            remaining=remaining_stages(self.request.chain),
         )
         try:
             entry = deadletters.add(self.redis, self.settings, letter)
