@@ -95,6 +95,20 @@ class Entity(BaseModel):
     value: str | None = Field(default=None, description="ISO value for resolved DATEs.")
 
 
+class EntitySummary(BaseModel):
+    """One unique entity of a document: its mentions merged (issue #5)."""
+
+    name: str = Field(description="Canonical name (English where known), else the normalised mention.")
+    label: Literal["PERSON", "ORG", "LOC", "DATE", "MISC"]
+    canonical_id: str | None = Field(
+        default=None, description="iso3166:XX, geonames:N or wikidata:Q..., when known."
+    )
+    count: int = Field(ge=1, description="Number of mentions in the text.")
+    first_offset: int = Field(ge=0, description="Offset of the first mention in Document.text.")
+    salience: float = Field(ge=0.0, le=1.0, description="In title or lead, and frequency.")
+    mentions: list[str] = Field(default_factory=list, description="Distinct normalised mentions.")
+
+
 class Topic(BaseModel):
     """One topic from the documented taxonomy (IPTC Media Topics), with a score in [0, 1]."""
 
@@ -163,6 +177,9 @@ class Document(BaseModel):
     removed: list[RemovedBlock] = Field(default_factory=list)
     language: Language | None = None
     entities: list[Entity] = Field(default_factory=list)
+    entity_summary: list[EntitySummary] = Field(
+        default_factory=list, description="Unique entities, most salient first (entities stage)."
+    )
     topics: list[Topic] = Field(default_factory=list)
     duplicate: Duplicate | None = None
     provenance: list[StageRun] = Field(default_factory=list)
