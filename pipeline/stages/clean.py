@@ -11,8 +11,8 @@ Steps, in order:
    each becomes a ``RemovedBlock(split_off=True)`` whose ``split_id`` is also listed in
    ``doc.derived_ids``; the worker turns each into a Document of its own
    (:func:`pipeline.split.split_off_documents`).
-4. Duplicate keys: ``content_key`` (exact, on the matching form) and a 64-bit SimHash
-   signature for near-duplicate lookup through ``simhash.band_keys``.
+4. Duplicate keys: ``content_key`` (exact, on the matching form) and a MinHash
+   signature for near-duplicate lookup through ``neardup.band_keys``.
 
 ``Document.text`` is what later stages analyse; entity offsets refer to it.
 """
@@ -29,7 +29,7 @@ from pipeline.text import boilerplate
 from pipeline.text.decode import check_decoded, repair_mojibake
 from pipeline.text.html_extract import extract
 from pipeline.text.normalize import hygiene, matching_form
-from pipeline.text.simhash import signature
+from pipeline.text.neardup import signature
 
 VERSION = "1.0.0"
 
@@ -58,11 +58,13 @@ def clean(doc: Document) -> Document:
     check_decoded(doc.body)
     raw = repair_mojibake(doc.body)
     removed: list[RemovedBlock] = []
+    titles = [doc.title]
     if doc.content_type == "text/html":
-        raw = _from_html(doc, raw, removed)
+        raw, page_title = _from_html(doc, raw, removed)
+        titles.append(page_title)
 
     text = hygiene(raw)
-    text = _drop_repeated_title(doc, text, removed)
+    text = _drop_repeated_title(text, titles, removed)
     result = boilerplate.strip_boilerplate(text, host=boilerplate.host_of(doc.url, doc.source))
 
     splits = 0
@@ -90,8 +92,8 @@ def clean(doc: Document) -> Document:
     return doc
 
 
-def _from_html(doc: Document, html: str, removed: list[RemovedBlock]) -> str:
-    """Extract the main content of an HTML body; fill title/date/author/site the producer left empty."""
+def _from_html(doc: Document, html: str, removed: list[RemovedBlock]) -> tuple[str, str | None]:
+    """Main content and title of an HTML body; fills title/date/author/site the producer left empty."""
     page = extract(html, url=doc.url)
     if page.used_fallback:
         doc.warnings.append("clean: trafilatura found no main content; used all visible text of the page")
@@ -111,7 +113,7 @@ def _from_html(doc: Document, html: str, removed: list[RemovedBlock]) -> str:
         doc.metadata["author"] = hygiene(page.author)
     if page.sitename and "sitename" not in doc.metadata:
         doc.metadata["sitename"] = hygiene(page.sitename)
-    return page.text
+    return page.text, page.title
 
 
 def _parse_date(value: str) -> datetime | None:
@@ -123,12 +125,13 @@ def _parse_date(value: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def _drop_repeated_title(doc: Document, text: str, removed: list[RemovedBlock]) -> str:
-    """Remove a first line that only repeats ``doc.title`` (extractors keep the <h1>)."""
-    if not doc.title:
+def _drop_repeated_title(text: str, titles: list[str | None], removed: list[RemovedBlock]) -> str:
+    """Remove a first line that only repeats the title (extractors keep the <h1>)."""
+    forms = {matching_form(t) for t in titles if t}
+    if not forms:
         return text
     first, _, rest = text.partition("\n")
-    if len(first) <= _TITLE_MAX_CHARS and rest.strip() and matching_form(first) == matching_form(doc.title):
+    if len(first) <= _TITLE_MAX_CHARS and rest.strip() and matching_form(first) in forms:
         removed.append(RemovedBlock(text=first, reason="headline repeated at the top of the text", rule="structure.title_line"))
         return rest.lstrip("\n")
     return text

@@ -34,6 +34,12 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
     for bom, name in _BOMS:
         if data.startswith(bom):
             return data.decode(name)
+    if b"\x00" in data:
+        raise InvalidArticle(
+            "article bytes contain NUL bytes: this is binary data (or UTF-16 without a BOM), not text",
+            hint="send the article as UTF-8 text, or name its charset (e.g. --charset utf-16)",
+            code="E102",
+        )
     tried = []
     for name in ([charset] if charset else []) + ["utf-8"]:
         try:
@@ -44,20 +50,30 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
         from charset_normalizer import from_bytes  # shipped with trafilatura
 
         best = from_bytes(data).best()
-        if best is not None and best.encoding:
+        if best is not None and best.encoding and _looks_textual(str(best)):
             return str(best)
     except ImportError:
         pass
     for name in _FALLBACKS:
         try:
-            return data.decode(name)
+            text = data.decode(name)
         except UnicodeDecodeError:
             tried.append(name)
+            continue
+        if _looks_textual(text):
+            return text
+        tried.append(name)
     raise InvalidArticle(
         f"article bytes are not valid text in any of {', '.join(tried)}",
         hint="send UTF-8, or name the charset (e.g. --charset cp1256)",
         code="E102",
     )
+
+
+def _looks_textual(text: str) -> bool:
+    """At most 1% control characters (other than whitespace): a legacy decode that is real text."""
+    controls = sum(1 for ch in text if ch < " " and ch not in "\t\n\r\f") + sum(1 for ch in text if "\x7f" <= ch < "\xa0")
+    return controls <= 0.01 * max(len(text), 1)
 
 
 def repair_mojibake(text: str) -> str:
