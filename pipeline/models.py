@@ -115,6 +115,10 @@ class Topic(BaseModel):
     code: str
     label: str
     score: float = Field(ge=0.0, le=1.0)
+    evidence: list[str] = Field(
+        default_factory=list,
+        description="Lexicon terms that matched for this topic (as written in the lexicon), most frequent first.",
+    )
 
 
 class RemovedBlock(BaseModel):
