@@ -16,7 +16,7 @@ T = TypeVar("T")
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 _LOADERS: dict[str, Callable[[], object]] = {}
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # re-entrant: a loader may use another resource
 
 
 def data_path(*parts: str) -> Path:
