@@ -41,10 +41,22 @@ def resource(name: str) -> Callable[[Callable[[], T]], Callable[[], T]]:
     return wrap
 
 
-def preload() -> list[str]:
-    """Load every registered resource now; returns their names."""
+def preload(stages: list[str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """Load the resources of ``stages`` (all when None) now.
+
+    Resources are named ``<stage>.<what>``. Returns the names loaded and, for each that
+    failed, its error: the caller decides whether that is fatal (a worker logs it; the
+    stage then dead-letters its articles with the same error instead of crashing).
+    """
     import pipeline.stages  # noqa: F401  (registers the stages and their resources)
 
-    for loader in _LOADERS.values():
-        loader()
-    return sorted(_LOADERS)
+    loaded, failed = [], {}
+    for name, loader in sorted(_LOADERS.items()):
+        if stages is not None and name.split(".", 1)[0] not in stages:
+            continue
+        try:
+            loader()
+            loaded.append(name)
+        except Exception as exc:  # reported to the operator, not swallowed
+            failed[name] = f"{type(exc).__name__}: {exc}"
+    return loaded, failed
