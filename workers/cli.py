@@ -284,8 +284,13 @@ def worker(stages, concurrency, pool, loglevel, hostname):
     from pipeline.resources import preload
     from workers.app import get_app
 
-    loaded = preload()  # models load once, before the pool forks, and are shared
-    click.echo(f"newsflow: preloaded {', '.join(loaded) or 'no models'}; queues {', '.join(keys.queue(n) for n in names)}", err=True)
+    # Models load once, before the pool forks, so every child shares them.
+    loaded, failed = preload([n for n in names if n in STAGE_ORDER])
+    for name, error in failed.items():
+        click.echo(f"newsflow: WARNING cannot load {name}: {error}; its stage will dead-letter articles "
+                   "until the model is fixed (`newsflow dlq replay --all` afterwards)", err=True)
+    click.echo(f"newsflow: preloaded {', '.join(loaded) or 'no models'}; "
+               f"queues {', '.join(keys.queue(n) for n in names)}", err=True)
     argv = ["worker", "-Q", ",".join(keys.queue(n) for n in names), "--pool", pool, "--loglevel", loglevel,
             "-n", hostname or f"newsflow-{'-'.join(names) if stages else 'all'}@%h"]
     if concurrency:

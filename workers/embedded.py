@@ -4,31 +4,54 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from typing import Iterator
 
 from celery import Celery
-from celery.contrib.testing.worker import start_worker
+from celery.contrib.testing.worker import TestWorkController, setup_app_for_worker
+from celery.result import _set_task_join_will_block
+from celery.worker import state
 
 from workers import keys
+
+WAKEUP_TASK = "newsflow.wakeup"
 
 
 @contextlib.contextmanager
 def embedded_worker(app: Celery, *, stages: list[str] | None = None, loglevel: str = "WARNING") -> Iterator:
-    """Run a solo-pool worker thread for ``app`` consuming the given stages' queues.
+    """Run a solo-pool Celery worker thread for ``app`` consuming the given stages' queues.
 
     It is the real Celery worker (acks, routing, chains); only the transport is in memory.
     """
     queues = [keys.queue(s) for s in (stages or keys.QUEUE_STAGES)]
-    # The default queue is included because the testing worker's ping check uses it.
-    queues.append("celery")
+    queues.append("celery")  # the default queue carries the shutdown wake-up
+    setup_app_for_worker(app, loglevel, None)
     logging.getLogger("celery").setLevel(loglevel)
-    with start_worker(
-        app,
-        pool="solo",
+    worker = TestWorkController(
+        app=app,
         concurrency=1,
-        perform_ping_check=False,
+        pool="solo",
         loglevel=loglevel,
+        logfile=None,
+        ready_callback=None,
+        without_heartbeat=True,
+        without_mingle=True,
+        without_gossip=True,
         queues=queues,
-        shutdown_timeout=30.0,
-    ) as worker:
+    )
+    thread = threading.Thread(target=worker.start, name="newsflow-embedded-worker", daemon=True)
+    thread.start()
+    worker.ensure_started()
+    _set_task_join_will_block(False)
+    try:
         yield worker
+    finally:
+        state.should_terminate = 0
+        # The synchronous consumer loop blocks up to 2 s per poll and polls once more after
+        # it sees the shutdown flag; two no-op messages wake both polls at once.
+        for _ in range(2):
+            app.signature(WAKEUP_TASK, queue="celery").apply_async()
+        thread.join(60)
+        state.should_terminate = None
+        if thread.is_alive():
+            raise RuntimeError("embedded worker did not stop within 60 s (a stage is still running)")

@@ -47,7 +47,8 @@ def follow(
     """Yield ``(stage, entry_id, fields)`` as events arrive on the given stages' streams.
 
     ``stop_after_idle_s`` ends the iteration after that long without an event
-    (None = follow forever).
+    (None = follow forever). The starting point is fixed when this is called, so events
+    published before the first ``next()`` are not missed.
     """
     cursors = {keys.events_stream(s): ("0-0" if from_start else "$") for s in stages}
     if not from_start:
@@ -55,6 +56,10 @@ def follow(
         for stream in cursors:
             info = client.xinfo_stream(stream) if client.exists(stream) else None
             cursors[stream] = info["last-generated-id"] if info else "0-0"
+    return _read(client, cursors, block_ms, stop_after_idle_s)
+
+
+def _read(client, cursors: dict, block_ms: int, stop_after_idle_s: float | None):
     idle_since = time.monotonic()
     while True:
         batch = client.xread(cursors, block=block_ms, count=100)

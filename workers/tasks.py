@@ -18,6 +18,7 @@ from pipeline.runner import run_stage
 from pipeline.split import split_off_documents
 from workers import keys, store
 from workers.failures import NewsflowTask
+from workers.embedded import WAKEUP_TASK
 from workers.flow import build_chain, remaining_stages
 
 
@@ -87,8 +88,7 @@ def register_tasks(app: Celery) -> None:
     for stage_name in STAGE_ORDER:
         _register_stage(app, stage_name)
 
-    @app.task(name=keys.task_name(keys.STORE_STAGE), bind=True, base=NewsflowTask,
-              queue=keys.queue(keys.STORE_STAGE))
+    @app.task(name=keys.task_name(keys.STORE_STAGE), bind=True, base=NewsflowTask, shared=False)
     def store_document(self, payload) -> None:
         """Write the finished Document to ``newsflow:doc:<id>`` and XADD ``newsflow:events:done``."""
 
@@ -98,8 +98,7 @@ def register_tasks(app: Celery) -> None:
 
         self.guarded(keys.STORE_STAGE, payload, work)
 
-    @app.task(name=keys.task_name("ingest"), bind=True, base=NewsflowTask,
-              queue=keys.queue("clean"))
+    @app.task(name=keys.task_name("ingest"), bind=True, base=NewsflowTask, shared=False)
     def ingest(self, article, stages=None) -> None:
         """Entry point for producers in other languages: validate an ArticleIn dict, start its chain."""
 
@@ -111,9 +110,13 @@ def register_tasks(app: Celery) -> None:
         self.guarded("ingest", article, work)
 
 
+    @app.task(name=WAKEUP_TASK, shared=False, ignore_result=True)
+    def wakeup() -> None:
+        """No-op that wakes an embedded worker's consumer loop so it can stop promptly."""
+
+
 def _register_stage(app: Celery, stage_name: str) -> None:
-    @app.task(name=keys.task_name(stage_name), bind=True, base=NewsflowTask,
-              queue=keys.queue(stage_name))
+    @app.task(name=keys.task_name(stage_name), bind=True, base=NewsflowTask, shared=False)
     def stage_task(self, payload):
         return self.guarded(stage_name, payload, lambda: _stage_body(self, stage_name, payload))
 
