@@ -462,5 +462,10 @@ def _run_tool(package: str, name: str, args: list[str]) -> int:
     return int(module.main(args) or 0)
 
 
+from workers.console.commands import console, status  # noqa: E402
+main.add_command(status)
+main.add_command(console)
+
+
 if __name__ == "__main__":
     main()
