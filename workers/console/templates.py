@@ -153,7 +153,7 @@ ARTICLE = """{% extends "base.html" %}
 <aside>
   <div class="card" id="language"><h2>Language</h2>
   {% if d.language %}<b>{{ d.language.name }}</b> ({{ d.language.code }}{% if d.language.script %}, {{ d.language.script }}{% endif %}) ·
-    confidence {{ '%.2f' % d.language.confidence }}{% if d.language.variant %} · {{ d.language.variant }}{% endif %}
+    confidence {{ '%.2f' % d.language.confidence }}{% if d.language.variant %} · {{ d.language.variant }}{% endif %}{% if d.language.decided_by %} · <span class="muted">decided by {{ d.language.decided_by }}</span>{% endif %}
     {% if not d.language.reliable %} <span class="tag">unreliable</span>{% endif %}
     {% for a in d.language.alternatives[:3] %}<br><span class="muted">also {{ a.get('code', '?') }} {{ a.get('confidence', a.get('score', '')) }}</span>{% endfor %}
   {% else %}<span class="muted">not decided</span>{% endif %}</div>
