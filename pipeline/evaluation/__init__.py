@@ -1,0 +1,1 @@
+"""Evaluation commands: pipeline.evaluation.<name>.main(argv) scores a stage on data."""

@@ -1,0 +1,117 @@
+"""Entity mentions of one text: tagger spans with clitic-aware offsets, gazetteer matches, dates.
+
+Offsets always index the given text and ``text[start:end] == entity.text``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from pipeline.models import Entity
+from pipeline.ner.canonical import Gazetteer
+from pipeline.ner.clitics import proclitic_splits, strip_proclitic
+from pipeline.ner.dates import find_dates
+from pipeline.ner.labels import spans
+from pipeline.ner.model import Tagger
+from pipeline.ner.normalize import fold_arabic, name_key
+from pipeline.ner.tokenize import Token, sentences, tokenize
+
+_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
+_ARABIC = re.compile("[\u0600-\u06ff]")
+MAX_GAZETTEER_TOKENS = 5
+
+
+def normalized_form(stem: str, rest: str) -> str:
+    """The displayed name without diacritics/tatweel, single-spaced (letters otherwise kept)."""
+    return " ".join(_MARKS.sub("", stem + rest).split())
+
+
+def _entity(text: str, first: Token, last: Token, label: str, tagger: Tagger | None, gaz: Gazetteer) -> Entity:
+    start, stem = first.start, first.text
+    if _ARABIC.match(first.text):
+        counts = tagger.encoder.count if tagger else {}
+        offset, stem = strip_proclitic(first.text, gaz.known, lambda k: counts.get(k, 0))
+        start += offset
+    normalized = normalized_form(stem, text[first.end : last.end])
+    hit = gaz.lookup(normalized, label)
+    return Entity(
+        text=text[start : last.end], label=label, start=start, end=last.end,
+        normalized=normalized, canonical_id=hit.id if hit else None,
+    )
+
+
+def model_entities(text: str, tokens: list[Token], tagger: Tagger, gaz: Gazetteer) -> list[Entity]:
+    """Entities the tagger finds in ``text``."""
+    sents = sentences(tokens, text)
+    tags = tagger.tag([[t.text for t in s] for s in sents])
+    out = []
+    for sent, sent_tags in zip(sents, tags):
+        for i, j, label in spans(sent_tags):
+            out.append(_entity(text, sent[i], sent[j - 1], label, tagger, gaz))
+    return out
+
+
+def gazetteer_entities(text: str, tokens: list[Token], gaz: Gazetteer, taken: list[tuple[int, int]]) -> list[Entity]:
+    """Curated names and country names the tagger missed (longest match, outside ``taken``)."""
+    out = []
+    i = 0
+    while i < len(tokens):
+        found = None
+        for n in range(min(MAX_GAZETTEER_TOKENS, len(tokens) - i), 0, -1):
+            first, last = tokens[i], tokens[i + n - 1]
+            if not (first.text[0].isalnum() and last.text[-1].isalnum()):
+                continue
+            if any(first.start < e and s < last.end for s, e in taken):
+                continue
+            rest = text[first.end : last.end]
+            readings = [(0, first.text)] + (proclitic_splits(first.text) if _ARABIC.match(first.text) else [])
+            for offset, stem in readings:
+                key = name_key(stem + rest)
+                hit = gaz.curated.get(key)
+                if hit is None:
+                    place = gaz.places.get(key)
+                    hit = place if place and place.id.startswith("iso3166:") else None
+                if hit and hit.label in ("PERSON", "ORG", "LOC", "MISC") and (n > 1 or len(key) > 3):
+                    start = first.start + offset
+                    found = Entity(
+                        text=text[start : last.end], label=hit.label, start=start, end=last.end,
+                        normalized=normalized_form(stem, rest), canonical_id=hit.id,
+                    )
+                    break
+            if found:
+                i += n
+                break
+        if found:
+            out.append(found)
+        else:
+            i += 1
+    return out
+
+
+def date_entities(text: str, published_at: datetime | None) -> list[Entity]:
+    """DATE entities from the rules of :mod:`pipeline.ner.dates`."""
+    return [
+        Entity(text=text[d.start : d.end], label="DATE", start=d.start, end=d.end,
+               normalized=" ".join(text[d.start : d.end].split()), value=d.value)
+        for d in find_dates(text, published_at)
+    ]
+
+
+def find_entities(text: str, tagger: Tagger | None, gaz: Gazetteer, published_at: datetime | None) -> list[Entity]:
+    """All entities of ``text`` in order: dates win overlaps, then tagger spans, then gazetteer names."""
+    dates = date_entities(text, published_at)
+    taken = [(d.start, d.end) for d in dates]
+    found = list(dates)
+    if tagger is not None:
+        tokens = tokenize(text)
+        for ent in model_entities(text, tokens, tagger, gaz):
+            if not any(ent.start < e and s < ent.end for s, e in taken):
+                found.append(ent)
+                taken.append((ent.start, ent.end))
+        found.extend(gazetteer_entities(text, tokens, gaz, taken))
+    found.sort(key=lambda e: (e.start, e.end))
+    return found
+
+
+__all__ = ["find_entities", "fold_arabic"]

@@ -1,0 +1,1 @@
+"""Training commands: pipeline.training.<name>.main(argv) rebuilds a model from data."""

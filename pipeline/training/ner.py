@@ -1,0 +1,235 @@
+"""Train the NER tagger: ``newsflow train ner --lang ar --data ../shared/data/ner/ar``.
+
+A BiLSTM-CRF over [pretrained word vector, proclitic-stem vector, character CNN,
+shape] (Lample et al. 2016, Ma & Hovy 2016). torch is used here only (the ``train``
+extra); the result is exported to ``pipeline/data/entities/ner-<lang>.npz`` and run
+in numpy by :mod:`pipeline.ner.model`. The seed is fixed so a model can be rebuilt.
+
+Data: ANERcorp train (ar) or CoNLL-2003 train (en); the last 10% of the file is the
+dev set reported at the end and never trained on. Pretrained vectors come from
+:mod:`pipeline.training.ner_vectors` (``--vectors``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.ner.conll import read_conll, split_dev
+from pipeline.ner.canonical import gazetteer
+from pipeline.ner.features import LEXICON, SHAPES, Encoder, lexicon_classes
+from pipeline.ner.labels import bio_tags, map_tag
+from pipeline.resources import data_path
+
+SEED = 13
+CORPUS = {"ar": "anercorp.train.conll", "en": "conll2003.train.conll"}
+MAX_VOCAB = {"ar": 60_000, "en": 50_000}
+
+
+def build_encoder(lang: str, train, vectors: dict) -> tuple[Encoder, np.ndarray]:
+    """Vocabulary = most frequent pretrained words; returns the encoder and its vector table."""
+    words = [str(w) for w in vectors["words"][: MAX_VOCAB[lang]]]
+    counts = [int(c) for c in vectors["counts"][: MAX_VOCAB[lang]]]
+    table = vectors["vectors"][: MAX_VOCAB[lang]].astype(np.float32)
+    char_counts = Counter(c for sent in train for tok, _ in sent for c in tok)
+    from pipeline.ner.normalize import fold_arabic
+
+    chars = sorted({fold_arabic(c) for c, n in char_counts.items() if n >= 2 and fold_arabic(c)})
+    chars = sorted({c for s in chars for c in s})
+    enc = Encoder(words, counts, chars, lexicon_classes(gazetteer()))
+    dim = table.shape[1]
+    # Row 0 pad (zeros), row 1 unknown (zeros: "no information").
+    full = np.zeros((len(words) + 2, dim), np.float32)
+    full[2:] = table / (np.linalg.norm(table, axis=1, keepdims=True) + 1e-6)
+    return enc, full
+
+
+def make_model(torch, n_chars, vectors, n_tags, hidden, char_dim=30, char_filters=50, shape_dim=8, lex_dim=8):
+    """The torch BiLSTM-CRF whose weights numpy inference mirrors."""
+    nn = torch.nn
+
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.word = nn.Embedding.from_pretrained(torch.tensor(vectors), freeze=True, padding_idx=0)
+            # Trainable correction on top of the frozen vectors: words seen in training adapt,
+            # unseen words keep their pretrained vector (the delta stays 0), so both stay comparable.
+            self.delta = nn.Embedding(vectors.shape[0], vectors.shape[1], padding_idx=0)
+            nn.init.zeros_(self.delta.weight)
+            self.char = nn.Embedding(n_chars, char_dim, padding_idx=0)
+            self.conv = nn.Conv1d(char_dim, char_filters, 3, padding=1)
+            self.shape = nn.Embedding(len(SHAPES), shape_dim)
+            self.lex = nn.Embedding(len(LEXICON), lex_dim)
+            d = vectors.shape[1] * 2 + char_filters + shape_dim + lex_dim
+            self.lstm = nn.LSTM(d, hidden, batch_first=True, bidirectional=True)
+            self.drop = nn.Dropout(0.5)
+            self.out = nn.Linear(2 * hidden, n_tags)
+            self.trans = nn.Parameter(torch.zeros(n_tags, n_tags))
+            self.start = nn.Parameter(torch.zeros(n_tags))
+            self.end = nn.Parameter(torch.zeros(n_tags))
+
+        def emissions(self, words, stems, shapes, lex, chars, lengths):
+            B, T, L = chars.shape
+            c = self.char(chars.view(B * T, L)).transpose(1, 2)  # (BT, C, L)
+            c = self.conv(c)
+            c = c.masked_fill((chars.view(B * T, 1, L) == 0), -1e4).max(dim=2).values
+            c = torch.tanh(c).view(B, T, -1)
+            x = torch.cat([self.word(words) + self.delta(words), self.word(stems) + self.delta(stems), c, self.shape(shapes), self.lex(lex)], dim=-1)
+            x = self.drop(x)
+            packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            h, _ = self.lstm(packed)
+            h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=T)
+            return self.out(self.drop(h))
+
+        def nll(self, em, tags, mask):
+            B, T, K = em.shape
+            # Partition function by the forward algorithm.
+            alpha = self.start + em[:, 0]
+            for t in range(1, T):
+                nxt = torch.logsumexp(alpha.unsqueeze(2) + self.trans + em[:, t].unsqueeze(1), dim=1)
+                alpha = torch.where(mask[:, t : t + 1], nxt, alpha)
+            log_z = torch.logsumexp(alpha + self.end, dim=1)
+            # Score of the gold path.
+            score = self.start[tags[:, 0]] + em[:, 0].gather(1, tags[:, :1]).squeeze(1)
+            for t in range(1, T):
+                step = self.trans[tags[:, t - 1], tags[:, t]] + em[:, t].gather(1, tags[:, t : t + 1]).squeeze(1)
+                score = score + step * mask[:, t]
+            last = tags.gather(1, (mask.sum(1) - 1).unsqueeze(1)).squeeze(1)
+            score = score + self.end[last]
+            return (log_z - score).sum()
+
+    return Tagger()
+
+
+def export(model, enc: Encoder, tags: list[str], lang: str, out: Path, meta: dict) -> None:
+    """Write the weights numpy inference needs (word vectors as float16) to ``out``."""
+    sd = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+    np.savez_compressed(
+        out,
+        words=np.array(enc.words),
+        counts=np.array([enc.count[w] for w in enc.words], np.int32),
+        chars=np.array(enc.chars),
+        tags=np.array(tags),
+        word_vectors=(sd["word.weight"] + sd["delta.weight"]).astype(np.float16),
+        char_emb=sd["char.weight"],
+        conv_w=sd["conv.weight"],
+        conv_b=sd["conv.bias"],
+        shape_emb=sd["shape.weight"],
+        lex_emb=sd["lex.weight"],
+        w_ih_f=sd["lstm.weight_ih_l0"], w_hh_f=sd["lstm.weight_hh_l0"],
+        b_f=sd["lstm.bias_ih_l0"] + sd["lstm.bias_hh_l0"],
+        w_ih_b=sd["lstm.weight_ih_l0_reverse"], w_hh_b=sd["lstm.weight_hh_l0_reverse"],
+        b_b=sd["lstm.bias_ih_l0_reverse"] + sd["lstm.bias_hh_l0_reverse"],
+        out_w=sd["out.weight"], out_b=sd["out.bias"],
+        trans=sd["trans"], start=sd["start"], end=sd["end"],
+        meta=np.array(json.dumps(meta)),
+    )
+
+
+def default_vectors(lang: str, corpus: Path) -> Path:
+    """Vectors trained on the raw news beside the NER data (``data/raw/ar/saudinewsnet`` for
+    Arabic; BBC, MasakhaNEWS, CoNLL-2003 and WNUT-17 training text for English), cached."""
+    from pipeline.training import ner_vectors
+
+    cache = Path.home() / ".cache" / "newsflow" / f"ner-vectors-{lang}.npz"
+    if cache.exists():
+        return cache
+    shared = corpus.resolve().parent.parent.parent  # .../data
+    if lang == "ar":
+        sources = [shared / "raw" / "ar" / "saudinewsnet", corpus]
+    else:
+        sources = [shared / "topics" / "en", corpus, corpus.parent / "wnut17.train.conll"]
+    ner_vectors.main(["--lang", lang, "--data", *map(str, sources), "--out", str(cache)])
+    return cache
+
+
+def main(argv: list[str]) -> int:
+    """Train, report dev P/R/F1, export the model. Returns 0."""
+    parser = argparse.ArgumentParser(prog="newsflow train ner")
+    parser.add_argument("--lang", choices=["ar", "en"], required=True)
+    parser.add_argument("--data", type=Path, required=True, help="folder with the corpus, e.g. ../shared/data/ner/ar")
+    parser.add_argument(
+        "--vectors", type=Path, default=None,
+        help=".npz from pipeline.training.ner_vectors (default: build it from the raw text next to --data, cached)",
+    )
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+
+    import torch  # training-only dependency (the `train` extra)
+
+    random.seed(SEED)
+    np.random.seed(SEED)
+    torch.manual_seed(SEED)
+    torch.set_num_threads(2)
+    corpus = args.data / CORPUS[args.lang] if args.data.is_dir() else args.data
+    if not corpus.exists():
+        print(f"error: {corpus} not found (give the folder holding {CORPUS[args.lang]})", file=sys.stderr)
+        return 2
+    if args.vectors is None:
+        args.vectors = default_vectors(args.lang, corpus)
+    sents = [[(tok, map_tag(tag)) for tok, tag in s] for s in read_conll(corpus)]
+    train, dev = split_dev(sents)
+    tags = bio_tags()
+    tag_index = {t: i for i, t in enumerate(tags)}
+    enc, table = build_encoder(args.lang, train, dict(np.load(args.vectors)))
+    model = make_model(torch, len(enc.chars) + 2, table, len(tags), args.hidden)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=2e-3)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0 / (1.0 + 0.05 * e))
+    epochs = args.epochs or (30 if args.lang == "ar" else 20)
+    print(f"{args.lang}: {len(train)} train / {len(dev)} dev sentences, vocab {len(enc.words)}, {epochs} epochs")
+
+    def batch(items):
+        arrays = enc.encode([[t for t, _ in s] for s in items])
+        T = arrays["words"].shape[1]
+        gold = np.zeros((len(items), T), np.int64)
+        for b, s in enumerate(items):
+            gold[b, : len(s)] = [tag_index[t] for _, t in s]
+        mask = np.arange(T)[None, :] < arrays["lengths"][:, None]
+        return {k: torch.from_numpy(v) for k, v in arrays.items()}, torch.from_numpy(gold), torch.from_numpy(mask)
+
+    order = sorted(range(len(train)), key=lambda i: len(train[i]))
+    batches = [order[i : i + 32] for i in range(0, len(order), 32)]
+    from pipeline.evaluation.ner import score_spans
+
+    out = args.out or data_path("entities", f"ner-{args.lang}.npz")
+    meta = {"lang": args.lang, "corpus": str(CORPUS[args.lang]), "epochs": epochs, "seed": SEED, "hidden": args.hidden}
+    for epoch in range(1, epochs + 1):
+        model.train()
+        random.shuffle(batches)
+        started, total = time.time(), 0.0
+        for ids in batches:
+            x, gold, mask = batch([train[i] for i in ids])
+            em = model.emissions(x["words"], x["stems"], x["shapes"], x["lex"], x["chars"], x["lengths"])
+            loss = model.nll(em, gold, mask)
+            opt.zero_grad()
+            (loss / len(ids)).backward()
+            torch.nn.utils.clip_grad_norm_(params, 5.0)
+            opt.step()
+            total += loss.item()
+        sched.step()
+        line = f"epoch {epoch}: loss {total / len(train):.3f} ({time.time() - started:.0f}s)"
+        if epoch % 5 == 0 or epoch == epochs:
+            export(model, enc, tags, args.lang, out, meta)
+            from pipeline.ner.model import Tagger
+
+            tagger = Tagger.load(out)
+            pred = tagger.tag([[t for t, _ in s] for s in dev])
+            report = score_spans([[t for _, t in s] for s in dev], pred)
+            line += f"  dev P {report['ALL']['p']:.3f} R {report['ALL']['r']:.3f} F1 {report['ALL']['f1']:.3f}"
+        print(line, flush=True)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

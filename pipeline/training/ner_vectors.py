@@ -1,0 +1,91 @@
+"""Train word2vec vectors on raw news text for the NER models (training only; needs gensim).
+
+``python -m pipeline.training.ner_vectors --lang ar --data ../shared/data/raw/ar/saudinewsnet --out FILE.npz``
+writes ``words`` (most frequent first), ``counts`` and ``vectors`` (float32) to ``FILE.npz``.
+Tokens use the same tokenizer and :func:`word_key` as the tagger, so lookups agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import zipfile
+from collections import Counter
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from pipeline.ner.normalize import word_key
+from pipeline.ner.tokenize import sentences, tokenize
+
+SEED = 13
+
+
+def _texts(lang: str, data: Path) -> Iterator[str]:
+    files = sorted(data.rglob("*")) if data.is_dir() else [data]
+    for path in files:
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                for name in archive.namelist():
+                    for item in json.loads(archive.read(name).decode("utf-8")):
+                        yield (item.get("title") or "") + "\n" + (item.get("content") or "")
+        elif path.suffix == ".jsonl":
+            for line in path.open(encoding="utf-8"):
+                item = json.loads(line)
+                yield (item.get("title") or "") + "\n" + (item.get("text") or "")
+        elif path.suffix == ".tsv":
+            for line in path.open(encoding="utf-8"):
+                yield line.replace("\t", "\n")
+        elif path.suffix == ".conll":
+            # Only the training part (first 90%): the last 10% is the dev set we report on.
+            from pipeline.ner.conll import read_conll, split_dev
+
+            train, _ = split_dev(read_conll(path))
+            yield "\n".join(" ".join(w for w, _ in sent) for sent in train)
+
+
+def corpus(lang: str, data: list[Path]) -> list[list[str]]:
+    """Sentences of word keys from every file under ``data``."""
+    out = []
+    for root in data:
+        for text in _texts(lang, root):
+            for sent in sentences(tokenize(text), text):
+                out.append([word_key(t.text) for t in sent])
+    return out
+
+
+def main(argv: list[str]) -> int:
+    """Train vectors and write them as an .npz; prints corpus size and vocabulary."""
+    parser = argparse.ArgumentParser(prog="newsflow train ner_vectors")
+    parser.add_argument("--lang", choices=["ar", "en"], required=True)
+    parser.add_argument("--data", type=Path, nargs="+", required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--min-count", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=5)
+    args = parser.parse_args(argv)
+    from gensim.models import Word2Vec  # training-only dependency
+
+    sents = corpus(args.lang, args.data)
+    counts = Counter(w for s in sents for w in s)
+    print(f"{len(sents)} sentences, {sum(counts.values())} tokens, {len(counts)} types")
+    model = Word2Vec(
+        sents, vector_size=args.dim, window=5, min_count=args.min_count, sg=1,
+        workers=2, epochs=args.epochs, seed=SEED,
+    )
+    words = model.wv.index_to_key
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        args.out,
+        words=np.array(words),
+        counts=np.array([counts[w] for w in words], dtype=np.int64),
+        vectors=model.wv.vectors.astype(np.float32),
+    )
+    print(f"wrote {len(words)} vectors to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
