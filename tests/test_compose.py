@@ -36,6 +36,16 @@ def test_flower_watches_the_same_app(compose):
     assert compose["services"]["flower"]["command"][:3] == ["celery", "-A", "workers.app"]
 
 
+def test_console_runs_beside_flower_with_a_token_from_the_environment(compose):
+    console = compose["services"]["console"]
+    assert console["command"] == ["newsflow", "console", "--host", "0.0.0.0", "--port", "8000"]
+    assert console["environment"]["NEWSFLOW_BROKER_URL"].startswith("redis://redis:")
+    # Bound beyond loopback inside the container, so the token must come from the environment.
+    assert console["environment"]["NEWSFLOW_CONSOLE_TOKEN"].startswith("${NEWSFLOW_CONSOLE_TOKEN")
+    assert console["ports"] == ["127.0.0.1:8000:8000"]
+    assert "flower" in compose["services"]
+
+
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose v1 not installed")
 def test_compose_file_validates():
     out = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
