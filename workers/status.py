@@ -263,7 +263,8 @@ def collect(app: Celery, *, inspect_timeout_s: float = 1.0, ask_workers: bool = 
             raise _SameServerDown()
         dead = deadletters.count_by_stage(client)
         for stage in stages:
-            ids, ms = stream_figures(client, stage, now)
+            # The store step announces on the ``done`` stream, not a ``store`` one.
+            ids, ms = stream_figures(client, "done" if stage == keys.STORE_STAGE else stage, now)
             result.stages.append(
                 StageStatus(
                     stage=stage,

@@ -51,6 +51,7 @@ SEED_ENTITIES = [
     ("بغداد", "LOC", " ب", "geonames:98182"),  # ببغداد: the preposition is not the city
     ("عام 2008", "DATE", "الموقعة ", None),
     ("محمد شياع السوداني", "PERSON", "برئاسة ", "wikidata:Q1984297"),
+    ("واشنطن", "LOC", "مع ", "geonames:4140963"),  # second mention: the و is part of the name
     ("طهران", "LOC", " و", "geonames:112931"),  # وطهران: the conjunction is not the city
     ("الأمم المتحدة", "ORG", "رحبت ", "wikidata:Q1065"),
     ("العراق", "LOC", "في ", "iso3166:IQ"),

@@ -51,6 +51,7 @@ def test_stage_figures_come_from_the_event_streams(settings, store, app):
     assert by_stage["language"].p95_ms == 5.0
     assert by_stage["entities"].p50_ms is None and by_stage["entities"].events_last_minute == 0
     assert report.done_last_minute == 1
+    assert by_stage["store"].events_last_minute == 1  # the store step announces on the done stream
     assert report.ok
 
 
