@@ -313,3 +313,21 @@ def test_console_refuses_to_bind_beyond_loopback_without_a_token(clean_env):
 
 def test_console_and_status_are_registered_commands():
     assert {"status", "console"} <= set(main.commands)
+
+
+@pytest.mark.redis
+def test_console_on_a_live_redis_run(redis_client_api, redis_app, redis_store, redis_settings):
+    """Distributed: a worker on the Redis broker stores an article; the console shows it and the worker."""
+    article_id = redis_client_api.submit({"body": "Talks in Amman ended on Tuesday.", "id": "live-1"},
+                                         stages=["clean"])
+    redis_client_api.wait(article_id, timeout_s=30)
+    save(redis_store, redis_settings, arabic_doc("live-ar"))
+    console = TestClient(create_console(redis_app, inspect_timeout_s=2.0))
+    listing = console.get("/articles")
+    assert "live-1" in listing.text and "live-ar" in listing.text
+    page = console.get("/articles/live-ar")
+    assert 'dir="rtl"' in page.text and 'lang="ar"' in page.text
+    data = console.get("/api/status").json()
+    assert data["ok"] is True and data["mode"] == "distributed"
+    assert data["workers"] and "clean" in data["workers"][0]["stages"]
+    assert {s["stage"]: s["queue_depth"] for s in data["stages"]}["clean"] == 0

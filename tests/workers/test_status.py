@@ -80,7 +80,7 @@ def test_dead_letters_and_store_size(settings, store, app):
 def test_embedded_run_shows_worker_and_its_stages(client, app):
     article_id = client.submit(ArticleIn(body="A short article about the port of Basra."), stages=["clean"])
     client.wait(article_id)
-    report = status.collect(app, inspect_timeout_s=1.0)
+    report = status.collect(app, inspect_timeout_s=2.0)
     assert report.mode == "embedded"
     assert report.workers and set(keys.QUEUE_STAGES) <= set(report.workers[0].stages)
     assert all(s.queue_depth == 0 for s in report.stages)  # memory transport, drained
@@ -124,9 +124,15 @@ def test_redis_broker_depth_in_flight_and_lua_figures(redis_settings, redis_stor
     broker.hset(status.KOMBU_UNACKED_KEY, "tag-1", json.dumps([{"body": "..."}, "newsflow", keys.queue("topics")]))
     for ms in (1.0, 2.0, 3.0):
         _event(redis_store, redis_settings, "clean", ms)
+    letter = DeadLetter(article_id="x", stage="topics", error_type="StageError", code="E200",
+                        message="boom", failed_at="2026-01-01T00:00:00Z", payload="{}")
+    for _ in range(1203):  # more than one Lua chunk
+        deadletters.add(redis_store, redis_settings, letter)
+    deadletters.add(redis_store, redis_settings, letter.model_copy(update={"stage": "clean"}))
     report = status.collect(app, inspect_timeout_s=0.5)
     by_stage = {s.stage: s for s in report.stages}
     assert report.ok, report.problems
+    assert report.dead_letters == deadletters.count_by_stage(redis_store) == {"topics": 1203, "clean": 1}
     assert by_stage["entities"].queue_depth == 3
     assert by_stage["topics"].in_flight == 1 and by_stage["entities"].in_flight == 0
     assert by_stage["clean"].events_last_minute == 3 and by_stage["clean"].p95_ms == 3.0

@@ -22,7 +22,7 @@ RTL_LANGUAGES = frozenset({"ar", "arb", "arz", "apc", "acm", "ary", "fa", "pes",
                            "ckb", "sd", "ug", "dv", "syr", "ku-arab"})
 RTL_SCRIPTS = frozenset({"Arab", "Hebr", "Thaa", "Syrc", "Nkoo", "Adlm", "Rohg", "Mand", "Samr"})
 
-ARTICLE_SCAN = 500  # newest done events the Articles view looks through
+ARTICLE_SCAN = 300  # newest done events the Articles view looks through
 
 
 def text_direction(doc: Document) -> str:
