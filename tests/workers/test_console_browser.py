@@ -90,7 +90,10 @@ def _annotate_seed(doc):
     """Language, topics and entities at exact offsets (found after the given left context)."""
     entities = []
     for mention, label, before, canonical in SEED_ENTITIES:
-        start = doc.text.index(before + mention) + len(before)
+        found = doc.text.find(before + mention)
+        if found < 0:
+            pytest.fail(f"the cleaned seed no longer contains {before + mention!r}: update SEED_ENTITIES")
+        start = found + len(before)
         entities.append(Entity(text=mention, label=label, start=start, end=start + len(mention),
                                canonical_id=canonical))
     if doc.language is None:
