@@ -31,6 +31,7 @@ class Gazetteer:
     def __init__(self, curated: dict[str, Canonical], places: dict[str, Canonical]):
         self.curated = curated
         self.places = places
+        self._first_words: frozenset[str] | None = None
 
     def lookup(self, text: str, label: str) -> Canonical | None:
         """The canonical entity for a mention ``text`` tagged ``label``, or None."""
@@ -44,6 +45,13 @@ class Gazetteer:
                 if hit and (label == "LOC" or hit.id.startswith("iso3166:")):
                     return hit
         return None
+
+    def first_words(self) -> frozenset[str]:
+        """First words of every curated and country name (cheap pre-check for name spotting)."""
+        if self._first_words is None:
+            keys = list(self.curated) + [k for k, v in self.places.items() if v.id.startswith("iso3166:")]
+            self._first_words = frozenset(k.split(" ")[0] for k in keys)
+        return self._first_words
 
     def known(self, key: str) -> bool:
         """True when folded ``key`` is a curated or place name (used to keep names whole)."""

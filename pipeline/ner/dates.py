@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from pipeline.ner.normalize import ARABIC_MARKS as _DROPPED
 from pipeline.ner.normalize import fold_arabic
 
 # Folded spellings (see normalize.fold_arabic): أ->ا, ى->ي, ة->ه.
@@ -97,14 +98,16 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890
 
 def _fold_with_map(text: str) -> tuple[str, list[int]]:
     """Folded text (ASCII digits too) and, for each folded character, its index in ``text``."""
-    chars, index = [], []
-    for i, ch in enumerate(text.translate(_DIGITS)):
-        folded = fold_arabic(ch)
-        for f in folded:
-            chars.append(f)
-            index.append(i)
+    text = text.translate(_DIGITS)
+    dropped = {m.start() for m in _DROPPED.finditer(text)}
+    # fold_arabic maps every other character to exactly one character.
+    index = [i for i in range(len(text)) if i not in dropped] if dropped else list(range(len(text)))
     index.append(len(text))
-    return "".join(chars).lower(), index
+    folded = fold_arabic(text)
+    lowered = folded.lower()
+    if len(lowered) != len(folded):  # e.g. "İ" lowercases to two characters: keep offsets aligned
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)
+    return lowered, index
 
 
 def _weekday(anchor: date | None, weekday: int, direction: str | None) -> str | None:

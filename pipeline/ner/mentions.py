@@ -54,38 +54,46 @@ def model_entities(text: str, tokens: list[Token], tagger: Tagger, gaz: Gazettee
 
 def gazetteer_entities(text: str, tokens: list[Token], gaz: Gazetteer, taken: list[tuple[int, int]]) -> list[Entity]:
     """Curated names and country names the tagger missed (longest match, outside ``taken``)."""
+    mask = bytearray(len(text))
+    for s, e in taken:
+        mask[s:e] = b"\x01" * (e - s)
+    free = [1 not in mask[t.start : t.end] for t in tokens]
+    starts = gaz.first_words()
     out = []
     i = 0
     while i < len(tokens):
+        first = tokens[i]
         found = None
-        for n in range(min(MAX_GAZETTEER_TOKENS, len(tokens) - i), 0, -1):
-            first, last = tokens[i], tokens[i + n - 1]
-            if not (first.text[0].isalnum() and last.text[-1].isalnum()):
-                continue
-            if any(first.start < e and s < last.end for s, e in taken):
-                continue
-            rest = text[first.end : last.end]
+        # Latin names must be capitalised, so "who" never becomes the WHO.
+        if free[i] and (first.text[0].isupper() or _ARABIC.match(first.text)):
             readings = [(0, first.text)] + (proclitic_splits(first.text) if _ARABIC.match(first.text) else [])
-            for offset, stem in readings:
-                key = name_key(stem + rest)
-                hit = gaz.curated.get(key)
-                if hit is None:
-                    place = gaz.places.get(key)
-                    hit = place if place and place.id.startswith("iso3166:") else None
-                if hit and hit.label in ("PERSON", "ORG", "LOC", "MISC") and (n > 1 or len(key) > 3):
-                    start = first.start + offset
-                    found = Entity(
-                        text=text[start : last.end], label=hit.label, start=start, end=last.end,
-                        normalized=normalized_form(stem, rest), canonical_id=hit.id,
-                    )
+            readings = [(o, stem) for o, stem in readings if name_key(stem) in starts]
+            for n in range(min(MAX_GAZETTEER_TOKENS, len(tokens) - i), 0, -1) if readings else ():
+                last = tokens[i + n - 1]
+                if not all(free[i : i + n]) or not last.text[-1].isalnum():
+                    continue
+                rest = text[first.end : last.end]
+                for offset, stem in readings:
+                    key = name_key(stem + rest)
+                    hit = gaz.curated.get(key)
+                    if hit is None:
+                        place = gaz.places.get(key)
+                        hit = place if place and place.id.startswith("iso3166:") else None
+                    if hit and n == 1 and not _ARABIC.match(stem) and len(key) <= 4 and not stem.isupper():
+                        hit = None  # short Latin names only as acronyms: "WHO", "AP", not "Who", "Ap"
+                    if hit and hit.label in ("PERSON", "ORG", "LOC", "MISC") and (n > 1 or len(key) > 3 or stem.isupper()):
+                        start = first.start + offset
+                        found = Entity(
+                            text=text[start : last.end], label=hit.label, start=start, end=last.end,
+                            normalized=normalized_form(stem, rest), canonical_id=hit.id,
+                        )
+                        i += n - 1
+                        break
+                if found:
                     break
-            if found:
-                i += n
-                break
         if found:
             out.append(found)
-        else:
-            i += 1
+        i += 1
     return out
 
 

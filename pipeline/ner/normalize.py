@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 # Harakat, tanween, shadda, sukun, superscript alef and Quranic marks carry no identity.
-_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 # Letter variants that writers swap freely (and Persian letters some sites use).
 _ARABIC_FOLD = str.maketrans(
     {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ی": "ي", "ک": "ك", "ۀ": "ه", "ؤ": "و", "ئ": "ي"}
@@ -15,7 +15,7 @@ _DIGITS = re.compile(r"\d")
 
 def fold_arabic(text: str) -> str:
     """Strip diacritics/tatweel and fold alef, ya, ta marbuta and Persian letter variants."""
-    return _ARABIC_MARKS.sub("", text).translate(_ARABIC_FOLD)
+    return ARABIC_MARKS.sub("", text).translate(_ARABIC_FOLD)
 
 
 def name_key(text: str) -> str:

@@ -31,13 +31,28 @@ from pipeline.resources import data_path
 SEED = 13
 CORPUS = {"ar": "anercorp.train.conll", "en": "conll2003.train.conll"}
 MAX_VOCAB = {"ar": 60_000, "en": 50_000}
+# Settings of the shipped models (see README); override on the command line to experiment.
+DEFAULTS = {
+    "ar": {"hidden": 200, "char_filters": 100, "finetune": "no", "epochs": 40},
+    "en": {"hidden": 128, "char_filters": 50, "finetune": "yes", "epochs": 20},
+}
 
 
-def build_encoder(lang: str, train, vectors: dict) -> tuple[Encoder, np.ndarray]:
-    """Vocabulary = most frequent pretrained words; returns the encoder and its vector table."""
+def build_encoder(lang: str, train, vectors: dict, extend: bool = False) -> tuple[Encoder, np.ndarray]:
+    """Vocabulary = most frequent pretrained words (plus, with ``extend``, training words seen
+    twice or more, starting from a zero vector); returns the encoder and its vector table."""
+    from pipeline.ner.normalize import word_key
+
     words = [str(w) for w in vectors["words"][: MAX_VOCAB[lang]]]
     counts = [int(c) for c in vectors["counts"][: MAX_VOCAB[lang]]]
     table = vectors["vectors"][: MAX_VOCAB[lang]].astype(np.float32)
+    if extend:
+        seen = set(words)
+        train_counts = Counter(word_key(tok) for sent in train for tok, _ in sent)
+        extra = [w for w, n in train_counts.most_common() if n >= 2 and w not in seen]
+        words += extra
+        counts += [0] * len(extra)
+        table = np.concatenate([table, np.zeros((len(extra), table.shape[1]), np.float32)])
     char_counts = Counter(c for sent in train for tok, _ in sent for c in tok)
     from pipeline.ner.normalize import fold_arabic
 
@@ -47,11 +62,11 @@ def build_encoder(lang: str, train, vectors: dict) -> tuple[Encoder, np.ndarray]
     dim = table.shape[1]
     # Row 0 pad (zeros), row 1 unknown (zeros: "no information").
     full = np.zeros((len(words) + 2, dim), np.float32)
-    full[2:] = table / (np.linalg.norm(table, axis=1, keepdims=True) + 1e-6)
+    full[2:] = table / (np.linalg.norm(table, axis=1, keepdims=True) + 1e-6)  # zero rows stay zero
     return enc, full
 
 
-def make_model(torch, n_chars, vectors, n_tags, hidden, char_dim=30, char_filters=50, shape_dim=8, lex_dim=8):
+def make_model(torch, n_chars, vectors, n_tags, hidden, char_dim=30, char_filters=50, shape_dim=8, lex_dim=8, finetune=True):
     """The torch BiLSTM-CRF whose weights numpy inference mirrors."""
     nn = torch.nn
 
@@ -63,6 +78,7 @@ def make_model(torch, n_chars, vectors, n_tags, hidden, char_dim=30, char_filter
             # unseen words keep their pretrained vector (the delta stays 0), so both stay comparable.
             self.delta = nn.Embedding(vectors.shape[0], vectors.shape[1], padding_idx=0)
             nn.init.zeros_(self.delta.weight)
+            self.delta.weight.requires_grad = finetune
             self.char = nn.Embedding(n_chars, char_dim, padding_idx=0)
             self.conv = nn.Conv1d(char_dim, char_filters, 3, padding=1)
             self.shape = nn.Embedding(len(SHAPES), shape_dim)
@@ -160,7 +176,12 @@ def main(argv: list[str]) -> int:
         help=".npz from pipeline.training.ner_vectors (default: build it from the raw text next to --data, cached)",
     )
     parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--hidden", type=int, default=None)
+    parser.add_argument("--char-filters", type=int, default=None)
+    parser.add_argument(
+        "--finetune", choices=["yes", "no"], default=None,
+        help="adapt word vectors of training words (default: yes for en, no for ar, where it overfits)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -180,12 +201,18 @@ def main(argv: list[str]) -> int:
     train, dev = split_dev(sents)
     tags = bio_tags()
     tag_index = {t: i for i, t in enumerate(tags)}
-    enc, table = build_encoder(args.lang, train, dict(np.load(args.vectors)))
-    model = make_model(torch, len(enc.chars) + 2, table, len(tags), args.hidden)
+    defaults = DEFAULTS[args.lang]
+    args.hidden = args.hidden or defaults["hidden"]
+    args.char_filters = args.char_filters or defaults["char_filters"]
+    finetune = (args.finetune or defaults["finetune"]) == "yes"
+    enc, table = build_encoder(args.lang, train, dict(np.load(args.vectors)), extend=finetune)
+    model = make_model(
+        torch, len(enc.chars) + 2, table, len(tags), args.hidden, char_filters=args.char_filters, finetune=finetune
+    )
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=2e-3)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0 / (1.0 + 0.05 * e))
-    epochs = args.epochs or (30 if args.lang == "ar" else 20)
+    epochs = args.epochs or defaults["epochs"]
     print(f"{args.lang}: {len(train)} train / {len(dev)} dev sentences, vocab {len(enc.words)}, {epochs} epochs")
 
     def batch(items):
@@ -202,7 +229,10 @@ def main(argv: list[str]) -> int:
     from pipeline.evaluation.ner import score_spans
 
     out = args.out or data_path("entities", f"ner-{args.lang}.npz")
-    meta = {"lang": args.lang, "corpus": str(CORPUS[args.lang]), "epochs": epochs, "seed": SEED, "hidden": args.hidden}
+    meta = {
+        "lang": args.lang, "corpus": str(CORPUS[args.lang]), "epochs": epochs, "seed": SEED,
+        "hidden": args.hidden, "char_filters": args.char_filters, "finetune": finetune,
+    }
     for epoch in range(1, epochs + 1):
         model.train()
         random.shuffle(batches)

@@ -63,9 +63,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--data", type=Path, nargs="+", required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--dim", type=int, default=100)
-    parser.add_argument("--min-count", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--min-count", type=int, default=None, help="default: 3 for ar, 2 for en")
+    parser.add_argument("--epochs", type=int, default=None, help="default: 5 for ar, 10 for en")
     args = parser.parse_args(argv)
+    # The English raw text is small (1.5M tokens): keep rarer words and make more passes.
+    args.min_count = args.min_count or (3 if args.lang == "ar" else 2)
+    args.epochs = args.epochs or (5 if args.lang == "ar" else 10)
     from gensim.models import Word2Vec  # training-only dependency
 
     sents = corpus(args.lang, args.data)
