@@ -6,7 +6,9 @@ marker captures:
 
 * ``structure.credit_line``: a short first line ending in ":" ("الجديد برس:");
 * ``structure.trailing_headlines``: a trailing block of 3 or more bulleted,
-  headline-like lines;
+  headline-like lines, once the story has ended (an attribution, tag or copyright line
+  or a read-also header came before it). Without that signal a trailing bullet list
+  is kept: stories end with lists too (award winners, key points);
 * appended articles: after a "read also" header, once the story has ended, the text
   up to the next header is a whole second article, returned with ``split_off=True``.
 
@@ -298,7 +300,7 @@ def strip_boilerplate(text: str, rules: list[Rule] | None = None, host: str | No
             removed.append(Removal(line, "source credit line", "structure.credit_line"))
             i += 1
             continue
-        if i >= trailing:
+        if i >= trailing and story_ended:
             removed.append(Removal(_join(lines[i:]), "trailing related-headlines list", "structure.trailing_headlines"))
             break
         header = header_at(i)

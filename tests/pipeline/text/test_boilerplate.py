@@ -69,11 +69,17 @@ def test_inline_read_also_link_is_one_removed_line():
     assert result.removed[0].text == "Lire aussi : Les récoltes menacées"
 
 
-def test_trailing_bulleted_headlines_are_removed_without_a_header():
-    text = hygiene(f"{STORY}\n\n• First other headline here\n• Second other headline here\n• Third other headline here")
-    result = strip_boilerplate(text)
-    assert rules_of(result) == ["structure.trailing_headlines"]
+def test_trailing_bulleted_headlines_after_the_story_end_are_removed_without_a_header():
+    bullets = "• First other headline here\n• Second other headline here\n• Third other headline here"
+    result = strip_boilerplate(hygiene(f"{STORY}\n\nSource: Wire\n\n{bullets}"))
+    assert rules_of(result) == ["attribution", "structure.trailing_headlines"]
     assert result.text == STORY
+
+
+def test_trailing_bullets_that_may_be_story_content_are_kept():
+    # e.g. a list of award winners closing a BBC story: no end-of-story marker before it
+    bullets = "- Best new dance production - Company A at Hall B\n- Best actor - C D\n- Best actress - E F"
+    assert strip_boilerplate(hygiene(f"{STORY}\n\n{bullets}")).removed == []
 
 
 def test_story_ending_in_a_bulleted_list_of_sentences_is_kept():
