@@ -43,11 +43,12 @@ class Settings(BaseSettings):
     max_article_bytes: int = Field(
         default=2_000_000, gt=0, description="Largest accepted body, in UTF-8 bytes."
     )
-    visibility_timeout_s: int = Field(
-        default=900,
+    visibility_timeout_s: int | None = Field(
+        default=None,
         gt=0,
         description="Redis broker: seconds before an unacknowledged message is redelivered. "
-        "Must exceed stage_time_limit_s.",
+        "Unset = derived from the hard stage limit (3 x stage_time_limit_s, at least 300); "
+        "must exceed stage_time_limit_s.",
     )
     stage_soft_time_limit_s: int = Field(default=60, gt=0, description="Soft limit per stage task.")
     stage_time_limit_s: int = Field(default=120, gt=0, description="Hard limit per stage task.")
@@ -75,6 +76,9 @@ class Settings(BaseSettings):
                 "NEWSFLOW_STAGE_SOFT_TIME_LIMIT_S must be below NEWSFLOW_STAGE_TIME_LIMIT_S",
                 hint="lower the soft limit or raise the hard one",
             )
+        if self.visibility_timeout_s is None:
+            # Derived: a task that is still inside its hard limit is never redelivered.
+            self.visibility_timeout_s = max(300, 3 * self.stage_time_limit_s)
         if self.visibility_timeout_s <= self.stage_time_limit_s:
             raise ConfigError(
                 "NEWSFLOW_VISIBILITY_TIMEOUT_S must exceed NEWSFLOW_STAGE_TIME_LIMIT_S, "
