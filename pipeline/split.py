@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.models import Document
-from pipeline.text.boilerplate import ends_sentence, word_count
+from pipeline.text.boilerplate import is_headline
 
 # A first line this short that does not end as a sentence is the appended article's headline.
 _TITLE_MAX_WORDS = 30
@@ -45,6 +45,6 @@ def split_title(text: str) -> tuple[str | None, str]:
     """
     first, _, rest = text.strip().partition("\n")
     first = first.strip()
-    if rest.strip() and 0 < word_count(first) <= _TITLE_MAX_WORDS and not ends_sentence(first):
+    if rest.strip() and is_headline(first, _TITLE_MAX_WORDS):
         return first, rest.strip()
     return None, text

@@ -39,6 +39,7 @@ _CLOSERS = "\"'”’»)]）」』›"
 HEAD_LINES = 3
 MIN_TRAILING_BULLETS = 3
 HEADLINE_MAX_WORDS = 25
+UNBULLETED_ITEM_MAX_WORDS = 20  # an unbulleted line under a "Related" header is a link if this short
 # An appended article has real prose: this many words in all, and one paragraph this long.
 ARTICLE_MIN_WORDS = 40
 ARTICLE_MIN_PARAGRAPH_WORDS = 15
@@ -187,10 +188,23 @@ def ends_sentence(line: str) -> bool:
     return bool(core) and core[-1] in _TERMINAL
 
 
-def is_headline(line: str) -> bool:
-    """A headline-like line: 2 to 25 words, not ending as a sentence does."""
-    n = word_count(line)
-    return 2 <= n <= HEADLINE_MAX_WORDS and not ends_sentence(line)
+def is_headline(line: str, max_words: int = HEADLINE_MAX_WORDS) -> bool:
+    """A headline-like line: 1 to ``max_words`` words, not ending in a full stop.
+
+    Headlines end in "?", "!" or an ellipsis often enough ("هل لديك استعداد...؟"), so
+    only a final "." counts as the end of a sentence here.
+    """
+    core = line.rstrip().rstrip(_CLOSERS).rstrip()
+    if not core or not 1 <= word_count(core) <= max_words:
+        return False
+    return core[-1] not in ".。" or core.endswith("..")
+
+
+def _list_item(line: str) -> bool:
+    """A line of a links list: a bulleted headline, or a shorter unbulleted one."""
+    if is_bulleted(line):
+        return is_headline(_strip_bullet(line))
+    return is_headline(line, UNBULLETED_ITEM_MAX_WORDS)
 
 
 def _matches(rule: Rule, form: str) -> bool:
@@ -235,7 +249,7 @@ def _trailing_bullets_start(lines: list[str]) -> int:
         line = lines[i]
         if not line:
             continue
-        if is_bulleted(line) and is_headline(_strip_bullet(line)):
+        if is_bulleted(line) and is_headline(_strip_bullet(line)) and word_count(line) >= 3:
             bullets += 1
             start = i
             continue
@@ -319,7 +333,7 @@ def strip_boilerplate(text: str, rules: list[Rule] | None = None, host: str | No
                     continue
                 j = i + 1  # not an article: treat like a links list below
             # A links list: the header and the headline-like lines under it.
-            while j < n and (not lines[j] or is_headline(_strip_bullet(lines[j]))) and header_at(j) is None:
+            while j < n and (not lines[j] or _list_item(lines[j])) and header_at(j) is None:
                 j += 1
             reason = header.reason if header.action == "section" else "read-also links"
             removed.append(Removal(_join(lines[i:j]), reason, header.id))
