@@ -15,6 +15,9 @@ from pipeline.ner.normalize import name_key
 from pipeline.resources import data_path, resource
 
 
+MAJOR_CITY = 100_000
+
+
 @dataclass(frozen=True, slots=True)
 class Canonical:
     """A known entity: its id (may be empty), English and Arabic canonical names, label."""
@@ -23,6 +26,7 @@ class Canonical:
     name_en: str
     name_ar: str
     label: str | None  # None: any label (places are LOC or ORG-like GPEs in the corpora)
+    kind: str = ""  # places: "country", "city" (100,000+ people) or "town"
 
 
 class Gazetteer:
@@ -36,7 +40,7 @@ class Gazetteer:
     def lookup(self, text: str, label: str) -> Canonical | None:
         """The canonical entity for a mention ``text`` tagged ``label``, or None."""
         key = name_key(text)
-        for candidate in _variants(key):
+        for candidate in _variants(key, label):
             hit = self.curated.get(candidate)
             if hit and (hit.label is None or hit.label == label or {hit.label, label} <= {"LOC", "ORG"}):
                 return hit
@@ -58,10 +62,14 @@ class Gazetteer:
         return key in self.curated or key in self.places
 
 
-def _variants(key: str) -> list[str]:
+def _variants(key: str, label: str | None = None) -> list[str]:
     out = [key]
     if key.startswith("the "):
         out.append(key[4:])
+    if label == "PERSON":
+        # A title or first name the table lacks: "الرئيس بوتين", "President Putin" -> "بوتين", "putin".
+        words = key.split()
+        out.extend(" ".join(words[i:]) for i in range(1, len(words)))
     return out
 
 
@@ -88,9 +96,11 @@ def _read_places() -> dict[str, Canonical]:
         for line in handle:
             if line.startswith("#"):
                 continue
-            key, cid, en, ar, _kind = line.rstrip("\n").split("\t")
+            key, cid, en, ar, kind, population = line.rstrip("\n").split("\t")
+            if kind == "city" and int(population or 0) < MAJOR_CITY:
+                kind = "town"
             # Share one object per id: 130k keys point at far fewer places.
-            entry = entries.get(cid) or entries.setdefault(cid, Canonical(cid, en, ar, "LOC"))
+            entry = entries.get(cid) or entries.setdefault(cid, Canonical(cid, en, ar, "LOC", kind))
             table[key] = entry
     return table
 

@@ -21,22 +21,37 @@ _ARABIC = re.compile("[\u0600-\u06ff]")
 
 SHAPES = ("pad", "lower", "title", "upper", "digit", "punct", "arabic", "mixed")
 # Gazetteer classes of a token (context-free membership in the shipped name lists).
-LEXICON = ("none", "place", "place-part", "person", "person-part", "org", "org-part")
+LEXICON = (
+    "none", "country", "city", "town", "place-part", "person", "person-part", "org", "org-part", "loc", "loc-part"
+)
+
+
+_FUNCTION_WORDS = frozenset({"the", "of", "and", "de", "la", "le", "el", "al", "in", "on", "في", "من", "و"})
 
 
 def lexicon_classes(gaz) -> dict[str, int]:
-    """Folded word -> LEXICON class, from the curated table and the place gazetteer."""
+    """Folded word -> LEXICON class, from the curated table and the place gazetteer.
+
+    Countries and cities of 100,000+ people are kept apart from small towns, whose
+    names are often ordinary words ("Mobile", "Reading").
+    """
     out: dict[str, int] = {}
-    base = {"LOC": 1, "PERSON": 3, "ORG": 5, "MISC": 5}
-    for table in (gaz.curated, gaz.places):
+    # Places first, then the curated table, which overrides (واشنطن is the capital, not a town).
+    for table in (gaz.places, gaz.curated):
         for key, entry in table.items():
-            cls = base.get(entry.label or "LOC", 1)
+            if table is gaz.places:
+                whole, part = {"country": 1, "city": 2}.get(entry.kind, 3), 4
+            else:
+                whole = {"PERSON": 5, "ORG": 7, "MISC": 7}.get(entry.label or "LOC", 9)
+                part = whole + 1
             parts = key.split()
             if len(parts) == 1:
-                out[key] = cls
+                if out.get(key, 99) > whole or table is gaz.curated:
+                    out[key] = whole
             else:
-                for part in parts:
-                    out.setdefault(part, cls + 1)
+                for p in parts:
+                    if p not in _FUNCTION_WORDS:
+                        out.setdefault(p, part)
     return out
 
 
@@ -57,11 +72,24 @@ def shape(token: str) -> int:
     return 7
 
 
-class Encoder:
-    """Maps tokens to ids with a fixed vocabulary of words and characters."""
+STAT_LABELS = ("PERSON", "ORG", "LOC", "MISC")
+N_STATS = len(STAT_LABELS) + 2  # label fractions, "seen as a name at all", log frequency
 
-    def __init__(self, words: list[str], counts: list[int], chars: list[str], lexicon: dict[str, int] | None = None):
+
+class Encoder:
+    """Maps tokens to ids with a fixed vocabulary of words and characters.
+
+    ``tag_stats`` maps a word key to its training counts ``[total, PERSON, ORG, LOC, MISC]``:
+    how often the word was part of each kind of name. Training uses leave-one-out
+    counts (the token's own tag removed), so the feature never simply copies the answer.
+    """
+
+    def __init__(
+        self, words: list[str], counts: list[int], chars: list[str], lexicon: dict[str, int] | None = None,
+        tag_stats: dict[str, np.ndarray] | None = None,
+    ):
         self.lexicon = lexicon or {}
+        self.tag_stats = tag_stats or {}
         self.words = list(words)
         self.chars = list(chars)
         self.word_index = {w: i + 2 for i, w in enumerate(self.words)}
@@ -82,18 +110,25 @@ class Encoder:
                 best, best_count = stem, n
         return best
 
-    def _token_ids(self, token: str) -> tuple[int, int, int, int, tuple[int, ...]]:
+    def _token_ids(self, token: str) -> tuple[int, int, int, int, tuple[int, ...], np.ndarray | None]:
         key = word_key(token)
         stem = self.stem_key(key)
+        stats = self.tag_stats.get(key)
+        if stats is None:
+            stats = self.tag_stats.get(stem)
         wid = self.word_index.get(key, UNK)
         sid = self.word_index.get(stem, UNK)
         folded = fold_arabic(token).casefold()
         lex = self.lexicon.get(folded) or self.lexicon.get(stem, 0)
         chars = tuple(self.char_index.get(c, UNK) for c in fold_arabic(token)[:MAX_CHARS])
-        return wid, sid, shape(token), lex, chars
+        return wid, sid, shape(token), lex, chars, stats
 
-    def encode(self, sents: list[list[str]]) -> dict[str, np.ndarray]:
-        """Padded id arrays for a batch of tokenised sentences, plus lengths."""
+    def encode(self, sents: list[list[str]], gold: list[list[str]] | None = None) -> dict[str, np.ndarray]:
+        """Padded id arrays for a batch of tokenised sentences, plus lengths.
+
+        ``gold`` (training only) gives each token's label so its own count is left out
+        of its tag statistics.
+        """
         n = len(sents)
         T = max(len(s) for s in sents)
         ids = [[self.token_ids(t) for t in s] for s in sents]
@@ -102,13 +137,26 @@ class Encoder:
         stems = np.zeros((n, T), np.int64)
         shapes = np.zeros((n, T), np.int64)
         lex = np.zeros((n, T), np.int64)
+        counts = np.zeros((n, T, 1 + len(STAT_LABELS)), np.float32)
         chars = np.zeros((n, T, L), np.int64)
         lengths = np.array([len(s) for s in sents], np.int64)
         for b, sent in enumerate(ids):
-            for t, (wid, sid, shp, lx, cs) in enumerate(sent):
+            for t, (wid, sid, shp, lx, cs, st) in enumerate(sent):
                 words[b, t] = wid
                 stems[b, t] = sid
                 shapes[b, t] = shp
                 lex[b, t] = lx
+                if st is not None:
+                    counts[b, t] = st
                 chars[b, t, : len(cs)] = cs
-        return {"words": words, "stems": stems, "shapes": shapes, "lex": lex, "chars": chars, "lengths": lengths}
+        if gold is not None:
+            for b, tags in enumerate(gold):
+                for t, tag in enumerate(tags):
+                    if counts[b, t, 0] > 0:
+                        counts[b, t, 0] -= 1
+                        if tag != "O":
+                            counts[b, t, 1 + STAT_LABELS.index(tag[2:])] -= 1
+        total = counts[:, :, :1]
+        frac = counts[:, :, 1:] / np.maximum(total, 1)
+        stats = np.concatenate([frac, frac.sum(-1, keepdims=True), np.minimum(np.log1p(total) / 6, 1)], axis=-1)
+        return {"words": words, "stems": stems, "shapes": shapes, "lex": lex, "stats": stats.astype(np.float32), "chars": chars, "lengths": lengths}

@@ -31,7 +31,10 @@ class Tagger:
         self.encoder = Encoder(
             [str(w) for w in arrays["words"]], list(arrays["counts"]), [str(c) for c in arrays["chars"]],
             lexicon_classes(gazetteer()),
+            {str(w): c for w, c in zip(arrays["stat_words"], arrays["stat_counts"].astype(np.float32))}
+            if "stat_words" in arrays else None,
         )
+        self.use_stats = "stat_words" in arrays  # models before tag statistics (1.0) lack them
         f32 = lambda name: np.ascontiguousarray(arrays[name], dtype=np.float32)  # noqa: E731
         self.word_vectors = f32("word_vectors")
         self.char_emb = f32("char_emb")
@@ -97,10 +100,16 @@ class Tagger:
     def _decode(self, x: dict[str, np.ndarray]) -> list[list[int]]:
         lengths = x["lengths"]
         B, T = x["words"].shape
-        feats = np.concatenate(
-            [self.word_vectors[x["words"]], self.word_vectors[x["stems"]], self._chars(x["chars"]), self.shape_emb[x["shapes"]], self.lex_emb[x["lex"]]],
-            axis=-1,
-        )
+        parts = [
+            self.word_vectors[x["words"]],
+            self.word_vectors[x["stems"]],
+            self._chars(x["chars"]),
+            self.shape_emb[x["shapes"]],
+            self.lex_emb[x["lex"]],
+        ]
+        if self.use_stats:
+            parts.append(x["stats"])
+        feats = np.concatenate(parts, axis=-1)
         # Backward direction: reverse each sentence within its own length (padding stays at the end).
         t_idx = np.arange(T)[None, :]
         rev = np.where(t_idx < lengths[:, None], lengths[:, None] - 1 - t_idx, t_idx)
