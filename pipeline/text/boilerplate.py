@@ -40,9 +40,10 @@ HEAD_LINES = 3
 MIN_TRAILING_BULLETS = 3
 HEADLINE_MAX_WORDS = 25
 UNBULLETED_ITEM_MAX_WORDS = 20  # an unbulleted line under a "Related" header is a link if this short
-# An appended article has real prose: this many words in all, and one paragraph this long.
+# An appended article has real prose: this many words in all, or one sentence-ending
+# paragraph this long (short wire items are articles too; a links list has neither).
 ARTICLE_MIN_WORDS = 40
-ARTICLE_MIN_PARAGRAPH_WORDS = 15
+ARTICLE_MIN_PARAGRAPH_WORDS = 12
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,14 @@ def is_headline(line: str, max_words: int = HEADLINE_MAX_WORDS) -> bool:
     return core[-1] not in ".。" or core.endswith("..")
 
 
+def _is_article(body: list[str]) -> bool:
+    """True when the lines after a read-also header hold prose, not just headline links."""
+    prose = [b for b in body if b and not is_headline(_strip_bullet(b))]
+    if not prose:
+        return False
+    return sum(word_count(b) for b in body) >= ARTICLE_MIN_WORDS or max(word_count(b) for b in prose) >= ARTICLE_MIN_PARAGRAPH_WORDS
+
+
 def _list_item(line: str) -> bool:
     """A line of a links list: a bulleted headline, or a shorter unbulleted one."""
     if is_bulleted(line):
@@ -325,8 +334,7 @@ def strip_boilerplate(text: str, rules: list[Rule] | None = None, host: str | No
                 while j < min(n, trailing) and header_at(j) is None:
                     j += 1
                 body = lines[i + 1 : j]
-                words = [word_count(b) for b in body]
-                if sum(words) >= ARTICLE_MIN_WORDS and max(words, default=0) >= ARTICLE_MIN_PARAGRAPH_WORDS:
+                if _is_article(body):
                     removed.append(Removal(line, header.reason, header.id))
                     removed.append(Removal(_join(body), "appended article after a read-also header", header.id, split_off=True))
                     i = j

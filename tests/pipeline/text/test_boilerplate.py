@@ -152,3 +152,17 @@ def test_shipped_table_loads_and_covers_three_languages():
     rules = load_rules(boilerplate.marker_paths()[:1])
     ids = {r.id for r in rules}
     assert {"read_also.ar", "read_also.en", "read_also.fr", "related.ar", "related.en", "related.fr"} <= ids
+
+
+def test_short_appended_wire_item_is_still_split_off():
+    text = hygiene(f"{STORY}\n\nSource: Wire\n\nRead also:\n\nOil prices close lower\n\nOil prices closed lower on Friday as traders weighed rising stocks in the United States.")
+    result = strip_boilerplate(text)
+    assert [r.split_off for r in result.removed] == [False, False, True]
+    assert result.removed[-1].text.startswith("Oil prices close lower")
+
+
+def test_read_also_followed_only_by_headline_links_is_not_an_article():
+    links = "\n".join(f"Another fairly long headline about the regional economy number {i}" for i in range(6))
+    result = strip_boilerplate(hygiene(f"{STORY}\n\nTags: economy\n\nRead also:\n\n{links}"))
+    assert not any(r.split_off for r in result.removed)
+    assert result.text == STORY
