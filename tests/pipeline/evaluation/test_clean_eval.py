@@ -1,9 +1,11 @@
 """The clean evaluation command on fixtures and tiny synthetic corpora (no shared data needed)."""
 
 import random
+from pathlib import Path
 
 from pipeline.evaluation import clean as ev
-from tests.conftest import FIXTURES
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 STORIES = [
     ev.Article(

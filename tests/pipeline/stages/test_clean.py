@@ -10,7 +10,8 @@ from pipeline.models import Document
 from pipeline.split import split_off_documents, split_title
 from pipeline.stages.clean import clean
 from pipeline.text.neardup import similarity
-from tests.conftest import FIXTURES
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 CLEAN = FIXTURES / "clean"
 SEED = Path("/work/shared/samples/aggregator-iraq-talks-ar.txt")

@@ -1,11 +1,13 @@
 """HTML main-content extraction: offline, metadata, audit of what was left out."""
 
 import socket
+from pathlib import Path
 
 import pytest
 
 from pipeline.text.html_extract import extract, visible_text
-from tests.conftest import FIXTURES
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 @pytest.fixture
