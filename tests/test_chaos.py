@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -153,7 +154,9 @@ def own_redis(tmp_path):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI=true but redis-server is not installed")
         pytest.skip("redis-server not installed")
-    port = 6390
+    with socket.socket() as probe:  # a free port, so no other Redis can answer in its place
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--appendonly", "yes", "--appendfsync", "always",
             "--save", "", "--dir", str(tmp_path), "--daemonize", "no"]
     procs = []
@@ -162,6 +165,7 @@ def own_redis(tmp_path):
         procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         url = f"redis://127.0.0.1:{port}/0"
         wait_for(lambda: _pings(url), 20, "private redis up")
+        assert procs[-1].poll() is None, "the private redis-server exited"
         return url
 
     def stop():

@@ -15,7 +15,17 @@ _EXCHANGE = Exchange("newsflow", type="direct")
 def celery_config(settings: Settings) -> dict:
     """Celery configuration for ``settings`` (JSON only, late acks, one queue per stage)."""
     embedded = settings.embedded
-    transport_options: dict = {"visibility_timeout": settings.visibility_timeout_s}
+    vt = settings.visibility_timeout_s
+    transport_options: dict = {
+        "visibility_timeout": vt,
+        # kombu sweeps for expired unacknowledged messages only every interval x throttle
+        # seconds (10 x 10 by default): a killed worker's messages would wait up to 100 s
+        # beyond the visibility timeout. Sweep every few seconds instead (one ZRANGE).
+        "unacked_restore_interval": max(1, min(10, vt // 4)),
+        "unacked_restore_throttle": 1,
+        # The sweep's mutex must not outlive a crash for longer than a visibility window.
+        "unacked_mutex_expire": max(10, min(300, vt)),
+    }
     if embedded:
         # The memory transport polls; a short interval keeps embedded latency low.
         transport_options["polling_interval"] = 0.01

@@ -275,12 +275,23 @@ def get(article_id):
 @click.option("--pool", default="prefork", show_default=True, type=click.Choice(["prefork", "solo", "threads"]))
 @click.option("--loglevel", "-l", default="INFO", show_default=True)
 @click.option("--hostname", "-n", default=None, help="Node name (default: newsflow-<stages>@%h).")
-def worker(stages, concurrency, pool, loglevel, hostname):
+@click.option("--supervise/--no-supervise", default=True, show_default=True,
+              help="Restart the worker if it crashes (e.g. on a broker restart).")
+def worker(stages, concurrency, pool, loglevel, hostname, supervise):
     """Run a Celery worker that consumes the given stages' queues."""
     settings = _settings()
     if settings.embedded:
         _die("newsflow: worker needs NEWSFLOW_BROKER_URL (e.g. redis://localhost:6379/0)", EXIT_BAD_INPUT)
     names = list(keys.QUEUE_STAGES) if not stages else _worker_stages(stages)
+    if supervise:
+        from workers.supervisor import supervise as run_supervised
+
+        child = [sys.executable, "-m", "workers.cli", "worker", "--no-supervise", "--pool", pool,
+                 "--loglevel", loglevel]
+        for flag, value in (("--stages", stages), ("--concurrency", concurrency), ("--hostname", hostname)):
+            if value:
+                child += [flag, str(value)]
+        sys.exit(run_supervised(child))
     from pipeline.resources import preload
     from workers.app import get_app
 

@@ -86,7 +86,10 @@ class NewsflowTask(Task):
     def guarded(self, stage: str, payload, work):
         """Run ``work()``; on failure retry or dead-letter. Returns work's result or None."""
         try:
-            return work()
+            result = work()
+            if result is not None:
+                self.hand_on(result)
+            return result
         except (Retry, Reject):
             raise
         except Exception as exc:  # the policy below decides; nothing escapes unhandled
@@ -101,7 +104,13 @@ class NewsflowTask(Task):
                 stage, type(exc).__name__, mask_secrets(str(exc)), retries + 1,
                 self.settings.max_retries, delay,
             )
-            raise self.retry(exc=exc, countdown=delay, max_retries=self.settings.max_retries)
+            try:
+                raise self.retry(exc=exc, countdown=delay, max_retries=self.settings.max_retries)
+            except Reject as rejected:
+                # Celery rejects *without* requeue when it cannot publish the retry (broker
+                # down), which would drop the message. Requeue instead; if even that fails
+                # the message stays unacknowledged and returns after the visibility timeout.
+                raise Reject(rejected.reason, requeue=True) from exc
         letter = DeadLetter(
             article_id=_article_id(payload),
             stage=stage,
@@ -127,6 +136,23 @@ class NewsflowTask(Task):
         )
         self.stop_chain()
         return None
+
+    def hand_on(self, result) -> None:
+        """Publish ``result`` to the next task of the chain, inside the failure policy.
+
+        Celery would publish the next step itself after the task returns, and a broker
+        error at that moment fails the task after its work is done; here such an error
+        is retried like any transient failure (the stage output is checkpointed, so the
+        retry only re-publishes).
+        """
+        chain = list(self.request.chain or [])
+        if not chain:
+            return
+        following = self.app.signature(chain.pop())
+        following.apply_async(
+            (result,), chain=chain or None, parent_id=self.request.id, root_id=self.request.root_id
+        )
+        self.request.chain = None  # handed on: Celery must not publish it a second time
 
     def stop_chain(self) -> None:
         """Do not hand on: the rest of the chain is dropped for this message."""
