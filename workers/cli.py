@@ -463,6 +463,15 @@ def train(name, args):
     sys.exit(_run_tool("pipeline.training", name, list(args)))
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench(args):
+    """Benchmark stages, embedded and Redis runs: `newsflow bench --help`."""
+    from benchmarks.pipeline_bench import main as bench_main
+
+    sys.exit(bench_main(list(args)))
+
+
 def _run_tool(package: str, name: str, args: list[str]) -> int:
     if not name.isidentifier():
         _die(f"newsflow: unknown tool {name!r}", EXIT_BAD_INPUT)

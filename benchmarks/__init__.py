@@ -1,0 +1,1 @@
+"""Benchmarks: figures you can compare, never timed assertions in tests."""

@@ -1,0 +1,274 @@
+"""`newsflow bench`: per-stage, embedded and Redis throughput, latency, broker overhead and RSS.
+
+    newsflow bench --corpus saudinewsnet --limit 300 [--redis-url redis://127.0.0.1:6379/14] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.corpora import load
+from pipeline.ids import article_id
+from pipeline.models import ArticleIn, Document
+from pipeline.registry import STAGE_ORDER
+from pipeline.runner import run_stage
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile of ``values`` (q in [0, 100])."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[rank]
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def bench_stages(articles: list[ArticleIn]) -> dict:
+    """Each stage in-process on one core: articles/s, words/s, p50/p95/p99 ms per article."""
+    from pipeline.resources import preload
+
+    preload()
+    per_stage = {name: [] for name in STAGE_ORDER}
+    words = 0
+    failed = 0
+    for article in articles:
+        doc = Document.from_article(article, article_id(article))
+        try:
+            for name in STAGE_ORDER:
+                started = time.perf_counter()
+                doc = run_stage(name, doc)
+                per_stage[name].append((time.perf_counter() - started) * 1000)
+            words += _words(doc.text)
+        except Exception:  # a dead-lettered article in production; counted, not timed
+            failed += 1
+    out = {}
+    done = len(per_stage["topics"]) or 1
+    for name, ms in per_stage.items():
+        total_s = sum(ms) / 1000 or 1e-9
+        out[name] = {
+            "articles_per_s": round(len(ms) / total_s, 1),
+            "words_per_s": round(words * len(ms) / done / total_s),
+            "p50_ms": round(percentile(ms, 50), 2),
+            "p95_ms": round(percentile(ms, 95), 2),
+            "p99_ms": round(percentile(ms, 99), 2),
+        }
+    total_ms = [sum(v) for v in zip(*per_stage.values())]
+    total_s = sum(total_ms) / 1000 or 1e-9
+    out["all_stages"] = {
+        "articles_per_s": round(len(total_ms) / total_s, 1),
+        "words_per_s": round(words / total_s),
+        "p50_ms": round(percentile(total_ms, 50), 2),
+        "p95_ms": round(percentile(total_ms, 95), 2),
+        "p99_ms": round(percentile(total_ms, 99), 2),
+    }
+    out["failed"] = failed
+    out["words"] = words
+    return out
+
+
+def bench_embedded(articles: list[ArticleIn]) -> dict:
+    """End to end in this process: the Celery tasks over the memory transport and fakeredis."""
+    from workers.app import create_app
+    from workers.client import Client
+    from workers.connection import reset_clients
+    from workers.embedded import embedded_worker
+    from workers.settings import Settings
+
+    reset_clients()
+    settings = Settings(broker_url=None)
+    app = create_app(settings)
+    client = Client(settings, app)
+    docs = [_tagged(a, "emb") for a in articles]
+    with embedded_worker(app):
+        started = time.perf_counter()
+        client.publish(docs)
+        outcomes = [client.result(d.id, 600) for d in docs]
+        wall = time.perf_counter() - started
+    stored = [o for o in outcomes if isinstance(o, Document)]
+    words = sum(_words(d.text) for d in stored)
+    return {"articles_per_s": round(len(docs) / wall, 1), "words_per_s": round(words / wall),
+            "stored": len(stored), "dead": len(docs) - len(stored)}
+
+
+def _tagged(article: ArticleIn, tag: str) -> Document:
+    doc = Document.from_article(article, f"{tag}-{article_id(article)}"[:128])
+    return doc
+
+
+def _rss_peak_mb(pid: int) -> dict:
+    """Peak RSS (VmHWM) of a worker process and each of its pool children, in MB."""
+    def hwm(p):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            return None
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return {"main": hwm(pid), "children": [hwm(c) for c in children]}
+
+
+def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturation_only: bool = False) -> dict:
+    """End to end through Redis with ``procs`` worker processes: saturation and half-rate latency."""
+    import redis as redis_lib
+
+    from workers.app import create_app
+    from workers.client import Client
+    from workers.connection import reset_clients
+    from workers.settings import Settings
+
+    redis_lib.Redis.from_url(redis_url).flushdb()
+    reset_clients()
+    settings = Settings(broker_url=redis_url)
+    app = create_app(settings)
+    client = Client(settings, app)
+    env = {**os.environ, "NEWSFLOW_BROKER_URL": redis_url}
+    node = f"newsflow-bench-{procs}"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "workers.cli", "worker", "--no-supervise", "--concurrency", str(procs),
+         "--loglevel", "WARNING", "-n", f"{node}@%h"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(next(iter(r)).startswith(node) for r in (app.control.ping(timeout=0.5) or [])):
+            if time.monotonic() > deadline:
+                raise SystemExit("bench: worker did not start")
+        warm = [_tagged(a, f"warm{procs}") for a in articles[: max(2, procs * 2)]]
+        client.publish(warm)
+        for d in warm:
+            client.result(d.id, 300)
+        # Saturation: everything at once.
+        docs = [_tagged(a, f"sat{procs}") for a in articles]
+        sent_at = {}
+        started = time.time()
+        for d in docs:
+            sent_at[d.id] = time.time()
+            client.publish([d])
+        outcomes = [client.result(d.id, 900) for d in docs]
+        wall = time.time() - started
+        stored = [o for o in outcomes if isinstance(o, Document)]
+        words = sum(_words(d.text) for d in stored)
+        done_at = _done_times(client)
+        sat_lat = [(done_at[i] - sent_at[i]) * 1000 for i in sent_at if i in done_at]
+        result = {
+            "procs": procs,
+            "articles_per_s": round(len(docs) / wall, 1),
+            "words_per_s": round(words / wall),
+            "stored": len(stored),
+            "dead": len(docs) - len(stored),
+            "saturation_p50_ms": round(percentile(sat_lat, 50), 1),
+            "saturation_p95_ms": round(percentile(sat_lat, 95), 1),
+        }
+        if not saturation_only:
+            rate = max(0.5, result["articles_per_s"] / 2)
+            docs = [_tagged(a, f"half{procs}") for a in articles]
+            sent_at = {}
+            t0 = time.time()
+            for n, d in enumerate(docs):
+                delay = t0 + n / rate - time.time()
+                if delay > 0:
+                    time.sleep(delay)
+                sent_at[d.id] = time.time()
+                client.publish([d])
+            for d in docs:
+                client.result(d.id, 900)
+            done_at = _done_times(client)
+            half = [(done_at[i] - sent_at[i]) * 1000 for i in sent_at if i in done_at]
+            result.update({
+                "half_rate_articles_per_s": round(rate, 1),
+                "half_rate_p50_ms": round(percentile(half, 50), 1),
+                "half_rate_p95_ms": round(percentile(half, 95), 1),
+                "half_rate_p99_ms": round(percentile(half, 99), 1),
+            })
+        result["rss_peak_mb"] = _rss_peak_mb(worker.pid)
+        return result
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+        redis_lib.Redis.from_url(redis_url).flushdb()
+
+
+def _done_times(client) -> dict[str, float]:
+    from workers import keys
+
+    out = {}
+    for entry_id, fields in client.redis.xrange(keys.DONE_STREAM):
+        out.setdefault(fields["id"], int(entry_id.split("-")[0]) / 1000)
+    return out
+
+
+def render(report: dict) -> str:
+    """The report as a plain-text table."""
+    lines = [f"corpus: {report['corpus']} ({report['articles']} articles, {report['stages']['words']:,} words)", ""]
+    lines.append(f"{'in-process (1 core)':<22}{'art/s':>9}{'words/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    for name in [*STAGE_ORDER, "all_stages"]:
+        row = report["stages"][name]
+        lines.append(f"{name:<22}{row['articles_per_s']:>9}{row['words_per_s']:>10}{row['p50_ms']:>9}"
+                     f"{row['p95_ms']:>9}{row['p99_ms']:>9}")
+    emb = report.get("embedded")
+    if emb:
+        lines += ["", f"embedded end to end: {emb['articles_per_s']} art/s, {emb['words_per_s']} words/s "
+                      f"(stored {emb['stored']}, dead {emb['dead']})"]
+    for run in report.get("redis", []):
+        lines += ["", f"Redis, {run['procs']} worker process(es): {run['articles_per_s']} art/s, "
+                      f"{run['words_per_s']} words/s ({run['words_per_s'] // run['procs']} per core), "
+                      f"broker overhead {run['broker_overhead']:.1%}",
+                  f"  saturation latency p50 {run['saturation_p50_ms']} ms, p95 {run['saturation_p95_ms']} ms"]
+        if "half_rate_p95_ms" in run:
+            lines.append(f"  at {run['half_rate_articles_per_s']} art/s (half saturation): p50 "
+                         f"{run['half_rate_p50_ms']} ms, p95 {run['half_rate_p95_ms']} ms, p99 {run['half_rate_p99_ms']} ms")
+        lines.append(f"  peak RSS: main {run['rss_peak_mb']['main']} MB, pool {run['rss_peak_mb']['children']} MB; "
+                     f"stored {run['stored']}, dead {run['dead']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmark and print a table (or JSON)."""
+    parser = argparse.ArgumentParser(prog="newsflow bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", default="saudinewsnet", help="seed | saudinewsnet | bbc | PATH.jsonl")
+    parser.add_argument("--limit", type=int, default=300, help="articles to use")
+    parser.add_argument("--redis-url", default=None,
+                        help="run end to end through this Redis (it is FLUSHED); e.g. redis://127.0.0.1:6379/14")
+    parser.add_argument("--procs", default="1,2", help="worker process counts for the Redis runs")
+    parser.add_argument("--skip-embedded", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args(argv)
+    articles = load(args.corpus, args.limit)
+    report = {"corpus": args.corpus, "articles": len(articles), "stages": bench_stages(articles)}
+    if not args.skip_embedded:
+        report["embedded"] = bench_embedded(articles)
+    if args.redis_url:
+        inproc = report["stages"]["all_stages"]["articles_per_s"]
+        runs = []
+        for procs in [int(p) for p in args.procs.split(",")]:
+            run = bench_redis(articles, args.redis_url, procs)
+            run["broker_overhead"] = round(1 - run["articles_per_s"] / (inproc * procs), 4)
+            runs.append(run)
+        report["redis"] = runs
+    print(json.dumps(report, indent=2) if args.json else render(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
