@@ -1,1 +1,10 @@
-"""Shared text tools: Unicode hygiene and normalised matching forms."""
+"""Shared text tools.
+
+* ``normalize``: display-text hygiene (NFC, invisible controls, entities, whitespace)
+  and the folded *matching form* used for keys and lookups;
+* ``arabic``: Arabic-script folding (alef/ya/kaf forms, Persian ی ک, diacritics, digits);
+* ``boilerplate``: the marker table and structural rules of the clean stage;
+* ``html_extract``: offline main-content extraction with trafilatura;
+* ``decode``: bytes to text, undecodable input, mojibake repair;
+* ``neardup``: MinHash near-duplicate signatures and LSH band keys.
+"""

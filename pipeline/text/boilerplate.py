@@ -299,14 +299,14 @@ def strip_boilerplate(text: str, rules: list[Rule] | None = None, host: str | No
     headers = [r for r in rules if r.action in ("section", "split")]
     droppers = [r for r in rules if r.action == "drop_line"]
 
+    memo: dict[int, Rule | None] = {}
+
     def header_at(j: int) -> Rule | None:
-        form = forms[j]
-        if not form:
-            return None
-        for rule in headers:
-            if _matches(rule, form):
-                return rule
-        return None
+        # Memoised: segment scans look ahead, and every line must be tested only once.
+        if j not in memo:
+            form = forms[j]
+            memo[j] = next((rule for rule in headers if form and _matches(rule, form)), None)
+        return memo[j]
 
     story_ended = False
     nonblank_seen = 0
