@@ -5,6 +5,6 @@
 * ``arabic``: Arabic-script folding (alef/ya/kaf forms, Persian ی ک, diacritics, digits);
 * ``boilerplate``: the marker table and structural rules of the clean stage;
 * ``html_extract``: offline main-content extraction with trafilatura;
-* ``decode``: bytes to text, undecodable input, mojibake repair;
+* ``decode``: undecodable text and UTF-8 mojibake repair;
 * ``neardup``: MinHash near-duplicate signatures and LSH band keys.
 """
