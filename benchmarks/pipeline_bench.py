@@ -125,7 +125,8 @@ def _rss_peak_mb(pid: int) -> dict:
     return {"main": hwm(pid), "children": [hwm(c) for c in children]}
 
 
-def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturation_only: bool = False) -> dict:
+def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturation_only: bool = False,
+                pool: str = "prefork") -> dict:
     """End to end through Redis with ``procs`` worker processes: saturation and half-rate latency."""
     import redis as redis_lib
 
@@ -143,6 +144,7 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
     node = f"newsflow-bench-{procs}"
     worker = subprocess.Popen(
         [sys.executable, "-m", "workers.cli", "worker", "--no-supervise", "--concurrency", str(procs),
+         "--pool", pool,
          "--loglevel", "WARNING", "-n", f"{node}@%h"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -251,6 +253,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--redis-url", default=None,
                         help="run end to end through this Redis (it is FLUSHED); e.g. redis://127.0.0.1:6379/14")
     parser.add_argument("--procs", default="1,2", help="worker process counts for the Redis runs")
+    parser.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"],
+                        help="worker pool for the Redis runs")
     parser.add_argument("--skip-embedded", action="store_true")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
@@ -262,7 +266,7 @@ def main(argv: list[str]) -> int:
         inproc = report["stages"]["all_stages"]["articles_per_s"]
         runs = []
         for procs in [int(p) for p in args.procs.split(",")]:
-            run = bench_redis(articles, args.redis_url, procs)
+            run = bench_redis(articles, args.redis_url, procs, pool=args.pool)
             run["broker_overhead"] = round(1 - run["articles_per_s"] / (inproc * procs), 4)
             runs.append(run)
         report["redis"] = runs

@@ -69,6 +69,9 @@ def create_app(settings: Settings | None = None) -> Celery:
     app = Celery("newsflow", set_as_current=False)
     app.conf.update(celery_config(settings))
     app.newsflow_settings = settings  # tasks read their settings from their app
+    # Stages a worker of this app runs inline when they follow each other (set by the
+    # worker command / embedded worker from the queues it consumes; None = no fusing).
+    app.newsflow_inline_stages = None
     from workers.tasks import register_tasks
 
     register_tasks(app)

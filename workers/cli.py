@@ -306,7 +306,10 @@ def worker(stages, concurrency, pool, loglevel, hostname, supervise):
             "-n", hostname or f"newsflow-{'-'.join(names) if stages else 'all'}@%h"]
     if concurrency:
         argv += ["--concurrency", str(concurrency)]
-    get_app().worker_main(argv)
+    app = get_app()
+    if settings.fuse_stages:
+        app.newsflow_inline_stages = frozenset(names)
+    app.worker_main(argv)
 
 
 def _worker_stages(spec: str) -> list[str]:

@@ -23,7 +23,10 @@ def embedded_worker(app: Celery, *, stages: list[str] | None = None, loglevel: s
 
     It is the real Celery worker (acks, routing, chains); only the transport is in memory.
     """
-    queues = [keys.queue(s) for s in (stages or keys.QUEUE_STAGES)]
+    served = list(stages or keys.QUEUE_STAGES)
+    queues = [keys.queue(s) for s in served]
+    if app.newsflow_settings.fuse_stages:
+        app.newsflow_inline_stages = frozenset(served)
     queues.append("celery")  # the default queue carries the shutdown wake-up
     setup_app_for_worker(app, loglevel, None)
     logging.getLogger("celery").setLevel(loglevel)

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     max_retries: int = Field(default=5, ge=0, description="Retries of a retryable failure.")
     retry_backoff_s: float = Field(default=1.0, gt=0, description="First retry delay; doubles each time.")
     retry_backoff_max_s: float = Field(default=60.0, gt=0, description="Cap on a retry delay.")
+    fuse_stages: bool = Field(
+        default=True,
+        description="Run consecutive stages served by the same worker in one task, without a "
+        "broker hop (events and checkpoints stay per stage).",
+    )
     skip_duplicates: bool = Field(
         default=False, description="Stop processing an article whose exact content was stored before."
     )

@@ -75,6 +75,40 @@ def _stage_body(task: NewsflowTask, stage_name: str, payload) -> dict:
     return out.model_dump(mode="json")
 
 
+def _store_body(task: NewsflowTask, payload) -> None:
+    doc = decode_document(payload, max_bytes=task.settings.max_article_bytes)
+    store.save_document(task.redis, task.settings, doc.model_dump_json(), doc.id)
+
+
+def _run_with_following(task: NewsflowTask, stage_name: str, payload) -> dict | None:
+    """Run ``stage_name``, then every following chain step this worker also serves.
+
+    A broker hop costs milliseconds; when the next stage's queue is one this worker
+    consumes anyway, running it here gives the same result, events and checkpoints
+    without the hop. A step that fails inline is handed on through its queue instead,
+    so its own task applies the retry / dead-letter policy and names the right stage.
+    """
+    out = _stage_body(task, stage_name, payload)
+    inline = getattr(task.app, "newsflow_inline_stages", None) or ()
+    chain = task.request.chain
+    while chain and isinstance(chain[-1], dict):
+        following = chain[-1].get("task", "")
+        name = following.rsplit(".", 1)[-1]
+        if name not in inline or following != keys.task_name(name):
+            break
+        try:
+            if name == keys.STORE_STAGE:
+                _store_body(task, out)
+                chain.pop()
+                return None  # stored: nothing left to hand on
+            out_next = _stage_body(task, name, out)
+        except Exception:  # the queued task for this step will handle it properly
+            break
+        chain.pop()
+        out = out_next
+    return out
+
+
 def _spawn_split_offs(task: NewsflowTask, parent: Document) -> None:
     # Children follow the parent's own remaining stages; their ids are stable, so a
     # redelivered clean spawns the same children and their checkpoints dedupe the work.
@@ -91,12 +125,7 @@ def register_tasks(app: Celery) -> None:
     @app.task(name=keys.task_name(keys.STORE_STAGE), bind=True, base=NewsflowTask, shared=False)
     def store_document(self, payload) -> None:
         """Write the finished Document to ``newsflow:doc:<id>`` and XADD ``newsflow:events:done``."""
-
-        def work():
-            doc = decode_document(payload, max_bytes=self.settings.max_article_bytes)
-            store.save_document(self.redis, self.settings, doc.model_dump_json(), doc.id)
-
-        self.guarded(keys.STORE_STAGE, payload, work)
+        self.guarded(keys.STORE_STAGE, payload, lambda: _store_body(self, payload))
 
     @app.task(name=keys.task_name("ingest"), bind=True, base=NewsflowTask, shared=False)
     def ingest(self, article, stages=None) -> None:
@@ -118,7 +147,7 @@ def register_tasks(app: Celery) -> None:
 def _register_stage(app: Celery, stage_name: str) -> None:
     @app.task(name=keys.task_name(stage_name), bind=True, base=NewsflowTask, shared=False)
     def stage_task(self, payload):
-        return self.guarded(stage_name, payload, lambda: _stage_body(self, stage_name, payload))
+        return self.guarded(stage_name, payload, lambda: _run_with_following(self, stage_name, payload))
 
     stage_task.__doc__ = f"Run the {stage_name} stage on one Document and hand it on."
 

@@ -86,7 +86,8 @@ def test_unexpected_errors_are_retried_then_dead_lettered(client, store, monkeyp
     monkeypatch.setitem(registry._REGISTRY, "language", stage.__class__(stage.name, stage.version, broken))
     letter = client.result(client.submit({"body": "Boom.", "id": "boom"}), 20)
     assert letter.error_type == "RuntimeError" and "model file corrupt" in letter.message
-    assert letter.attempts == 3 == len(calls)  # 1 try + max_retries=2
+    assert letter.attempts == 3  # 1 try + max_retries=2 in the language task itself
+    assert len(calls) == 4  # plus the first, inline try right after clean (stage fusing)
     assert "Traceback" in letter.traceback
 
 
@@ -119,3 +120,26 @@ def test_split_off_articles_run_the_whole_pipeline(client, monkeypatch):
     assert parent.derived_ids == ["parent/part1"]
     assert child.derived_from == "parent" and child.text == "Second story."
     assert child.stages_done() == ["clean", "language", "entities", "topics"]
+
+
+def test_fused_stages_still_publish_every_event_and_checkpoint(client, store, app):
+    """Stages a worker runs inline (no broker hop) keep their per-stage events."""
+    assert app.newsflow_inline_stages  # the embedded worker serves every stage
+    client.wait(client.submit({"body": "Fused run.", "id": "fz-1"}), 20)
+    for stage in ["clean", "language", "entities", "topics", "done"]:
+        assert [e[1]["id"] for e in store.xrange(keys.events_stream(stage))] == ["fz-1"], stage
+    assert len(list(store.scan_iter(match="newsflow:ckpt:fz-1:*"))) == 5
+
+
+def test_without_fusing_every_stage_is_its_own_message(clean_env, store):
+    from workers.app import create_app
+    from workers.client import Client
+    from workers.embedded import embedded_worker
+    from workers.settings import Settings
+
+    settings = Settings(fuse_stages=False)
+    app = create_app(settings)
+    with embedded_worker(app):
+        doc = Client(settings, app).wait(Client(settings, app).submit({"body": "Hop by hop.", "id": "h-1"}), 20)
+    assert app.newsflow_inline_stages is None
+    assert doc.stages_done() == ["clean", "language", "entities", "topics"]
