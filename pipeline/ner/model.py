@@ -49,6 +49,9 @@ class Tagger:
         self.out_w = np.ascontiguousarray(f32("out_w").T)
         self.out_b = f32("out_b")
         self.trans, self.start, self.end = f32("trans"), f32("start"), f32("end")
+        # Subtracted from the "O" score: trades precision for recall (tuned on held-out
+        # training data by pipeline.training.ner_bias, stored in the model's meta).
+        self.o_bias = float(self.meta.get("o_bias", 0.0))
 
     @classmethod
     def load(cls, path: Path | str) -> "Tagger":
@@ -117,6 +120,8 @@ class Tagger:
         fwd = self._lstm(feats, "f")
         bwd = self._lstm(feats[rows, rev], "b")[rows, rev]
         em = np.concatenate([fwd, bwd], axis=-1) @ self.out_w + self.out_b
+        if self.o_bias:
+            em[:, :, 0] -= self.o_bias
         return self._viterbi(em, lengths)
 
     def _viterbi(self, em: np.ndarray, lengths: np.ndarray) -> list[list[int]]:

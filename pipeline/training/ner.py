@@ -193,6 +193,10 @@ def main(argv: list[str]) -> int:
         help="adapt word vectors of training words (default: yes for en, no for ar, where it overfits)",
     )
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--train-part", type=float, default=1.0,
+        help="train on this leading fraction of the training split only (to tune on the rest)",
+    )
     args = parser.parse_args(argv)
 
     import torch  # training-only dependency (the `train` extra)
@@ -209,6 +213,7 @@ def main(argv: list[str]) -> int:
         args.vectors = default_vectors(args.lang, corpus)
     sents = [[(tok, map_tag(tag)) for tok, tag in s] for s in read_conll(corpus)]
     train, dev = split_dev(sents)
+    train = train[: int(round(len(train) * args.train_part))]
     tags = bio_tags()
     tag_index = {t: i for i, t in enumerate(tags)}
     defaults = DEFAULTS[args.lang]
