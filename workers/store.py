@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import redis
 
 from pipeline.models import Document, Duplicate
@@ -47,12 +49,12 @@ def save_document(client: redis.Redis, settings: Settings, doc_json: str, articl
     done event is emitted once per stored version. Returns False when it was already stored.
     """
     marker = keys.checkpoint_key(article_id, keys.STORE_STAGE, "1")
-    stored = client.get(marker)
-    if stored is not None and stored == doc_json:
+    digest = hashlib.blake2b(doc_json.encode("utf-8"), digest_size=16).hexdigest()
+    if client.get(marker) == digest:
         return False
     pipe = client.pipeline(transaction=True)
     pipe.set(keys.doc_key(article_id), doc_json, ex=settings.result_ttl_s)
-    pipe.set(marker, doc_json, ex=settings.result_ttl_s)
+    pipe.set(marker, digest, ex=settings.result_ttl_s)
     pipe.delete(keys.dead_index_key(article_id))
     events.publish(
         pipe,
