@@ -14,7 +14,7 @@ from pipeline.ner.clitics import proclitic_splits, strip_proclitic
 from pipeline.ner.dates import find_dates
 from pipeline.ner.labels import spans
 from pipeline.ner.model import Tagger
-from pipeline.ner.normalize import fold_arabic, name_key
+from pipeline.ner.normalize import name_key
 from pipeline.ner.tokenize import Token, sentences, tokenize
 
 _MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
@@ -120,6 +120,3 @@ def find_entities(text: str, tagger: Tagger | None, gaz: Gazetteer, published_at
         found.extend(gazetteer_entities(text, tokens, gaz, taken))
     found.sort(key=lambda e: (e.start, e.end))
     return found
-
-
-__all__ = ["find_entities", "fold_arabic"]

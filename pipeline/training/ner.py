@@ -1,13 +1,20 @@
 """Train the NER tagger: ``newsflow train ner --lang ar --data ../shared/data/ner/ar``.
 
-A BiLSTM-CRF over [pretrained word vector, proclitic-stem vector, character CNN,
-shape] (Lample et al. 2016, Ma & Hovy 2016). torch is used here only (the ``train``
-extra); the result is exported to ``pipeline/data/entities/ner-<lang>.npz`` and run
-in numpy by :mod:`pipeline.ner.model`. The seed is fixed so a model can be rebuilt.
+A BiLSTM-CRF (Lample et al. 2016, Ma & Hovy 2016) over, per token: a pretrained
+word vector, the vector of its proclitic-free stem, a character CNN, a shape class,
+a gazetteer class (country / city / town / curated person or org) and leave-one-out
+statistics of how often the word was part of each kind of name in training.
+
+torch is used here only (the ``train`` extra); the result is exported to
+``pipeline/data/entities/ner-<lang>.npz`` and run in numpy by
+:mod:`pipeline.ner.model`. The seed is fixed so a model can be rebuilt.
 
 Data: ANERcorp train (ar) or CoNLL-2003 train (en); the last 10% of the file is the
 dev set reported at the end and never trained on. Pretrained vectors come from
-:mod:`pipeline.training.ner_vectors` (``--vectors``).
+:mod:`pipeline.training.ner_vectors` (``--vectors``; built and cached under
+``~/.cache/newsflow`` when not given). The number of epochs is fixed per language
+(``DEFAULTS``); dev is printed every 5 epochs for information and the last epoch is
+what ships.
 """
 
 from __future__ import annotations

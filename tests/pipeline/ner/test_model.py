@@ -1,0 +1,55 @@
+"""The numpy tagger: shipped models load, tag, stay small, and match the torch network."""
+
+import numpy as np
+import pytest
+
+from pipeline.ner.tagger import tagger_for
+from pipeline.resources import data_path
+
+
+def test_shipped_models_tag_names():
+    assert tagger_for("en").tag([["Joe", "Biden", "visited", "Baghdad", "."]]) == [
+        ["B-PERSON", "I-PERSON", "O", "B-LOC", "O"]
+    ]
+    [tags] = tagger_for("ar").tag([["زار", "الرئيس", "جورج", "بوش", "بغداد", "."]])
+    assert tags[2:5] == ["B-PERSON", "I-PERSON", "B-LOC"]
+
+
+def test_empty_sentences_get_empty_tags():
+    assert tagger_for("en").tag([[], ["Paris"]])[0] == []
+
+
+def test_model_files_fit_the_25_mb_limit():
+    for path in data_path("entities").iterdir():
+        assert path.stat().st_size <= 25 * 1024 * 1024, path.name
+
+
+def test_numpy_inference_matches_the_torch_network(tmp_path):
+    torch = pytest.importorskip("torch")
+    from pipeline.ner.labels import bio_tags
+    from pipeline.ner.model import Tagger
+    from pipeline.training.ner import build_encoder, export, make_model
+
+    torch.manual_seed(0)
+    train = [[("Joe", "B-PERSON"), ("Biden", "I-PERSON"), ("والعراق", "B-LOC"), ("2024", "O")]] * 3
+    vectors = {
+        "words": np.array(["joe", "biden", "العراق", "0000"]),
+        "counts": np.array([5, 4, 9, 2]),
+        "vectors": np.random.default_rng(0).normal(size=(4, 8)).astype(np.float32),
+    }
+    enc, table = build_encoder("en", train, vectors, extend=True)
+    model = make_model(torch, len(enc.chars) + 2, table, len(bio_tags()), 6, char_filters=5)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.5)
+    model.eval()
+    export(model, enc, bio_tags(), "en", tmp_path / "m.npz", {})
+    tagger = Tagger.load(tmp_path / "m.npz")
+    sents = [["Joe", "Biden", "والعراق", "x"], ["Biden"], ["a", "Joe", "2024", "b", "c", "والعراق"]]
+    x = enc.encode(sents)
+    with torch.no_grad():
+        args = [torch.from_numpy(x[k]) for k in ("words", "stems", "shapes", "lex", "stats", "chars", "lengths")]
+        em = model.emissions(*args)
+    # Viterbi over the torch emissions must give the numpy tagger's paths.
+    paths = tagger._viterbi(em.numpy(), x["lengths"])
+    assert [[tagger.tags[i] for i in p] for p in paths] == tagger.tag(sents)
