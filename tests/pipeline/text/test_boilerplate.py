@@ -166,3 +166,12 @@ def test_read_also_followed_only_by_headline_links_is_not_an_article():
     result = strip_boilerplate(hygiene(f"{STORY}\n\nTags: economy\n\nRead also:\n\n{links}"))
     assert not any(r.split_off for r in result.removed)
     assert result.text == STORY
+
+
+def test_copyright_lines_go_but_sentences_about_copyright_stay():
+    text = hygiene(
+        f"{STORY}\n\nLessons on music piracy and copyright issues are to be taught to pupils.\n\n"
+        "Copyright 2024 Example Media\n\n© Example Media"
+    )
+    result = strip_boilerplate(text)
+    assert [b.text for b in result.removed] == ["Copyright 2024 Example Media", "© Example Media"]
