@@ -62,6 +62,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--dev", action="store_true", help="score only the last 10%% of the file")
     parser.add_argument("--model", type=Path, default=None, help="an exported .npz (default: the shipped one)")
     parser.add_argument("--labels", default="PERSON,ORG,LOC,MISC", help="labels to score")
+    parser.add_argument(
+        "--propagate", type=int, default=0, metavar="N",
+        help="apply the stage's document-level name propagation, taking every N sentences as one document",
+    )
     args = parser.parse_args(argv)
     from pipeline.ner.conll import read_conll, split_dev
     from pipeline.ner.model import Tagger
@@ -77,8 +81,14 @@ def main(argv: list[str]) -> int:
     tagger = Tagger.load(args.model) if args.model else tagger_for(args.lang)
     gold = [[map_tag(t, keep) for _, t in s] for s in sents]
     started = time.perf_counter()
-    pred = tagger.tag([[w for w, _ in s] for s in sents])
+    words = [[w for w, _ in s] for s in sents]
+    pred = tagger.tag(words)
     seconds = time.perf_counter() - started
+    if args.propagate:
+        from pipeline.ner.propagate import propagate
+
+        n = args.propagate
+        pred = [t for k in range(0, len(words), n) for t in propagate(words[k : k + n], pred[k : k + n], tagger.encoder.stem_key)]
     pred = [[t if t == "O" or t[2:] in keep else "O" for t in p] for p in pred]
     print(f"{args.data}: {len(sents)} sentences, {sum(map(len, sents))} tokens ({sum(map(len, sents)) / seconds:,.0f} tokens/s)")
     print(format_report(score_spans(gold, pred)))

@@ -15,6 +15,7 @@ from pipeline.ner.dates import find_dates
 from pipeline.ner.labels import spans
 from pipeline.ner.model import Tagger
 from pipeline.ner.normalize import name_key
+from pipeline.ner.propagate import propagate
 from pipeline.ner.tokenize import Token, sentences, tokenize
 
 _MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
@@ -44,7 +45,12 @@ def _entity(text: str, first: Token, last: Token, label: str, tagger: Tagger | N
 def model_entities(text: str, tokens: list[Token], tagger: Tagger, gaz: Gazetteer) -> list[Entity]:
     """Entities the tagger finds in ``text``."""
     sents = sentences(tokens, text)
-    tags = tagger.tag([[t.text for t in s] for s in sents])
+    words = [[t.text for t in s] for s in sents]
+    tags = tagger.tag(words)
+    if tagger.meta.get("lang") == "ar":
+        # Arabic recall is the weak spot: repeat names found once (+0.5 F1 on ANERcorp dev;
+        # neutral to slightly negative on English, so not used there).
+        tags = propagate(words, tags, tagger.encoder.stem_key)
     out = []
     for sent, sent_tags in zip(sents, tags):
         for i, j, label in spans(sent_tags):

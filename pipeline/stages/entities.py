@@ -18,7 +18,7 @@ from pipeline.ner.summary import summarize
 from pipeline.ner.tagger import LANGUAGES, tagger_for
 from pipeline.registry import register
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
