@@ -124,6 +124,9 @@ def _with_hint(guess: Guess | None, hint: str, decided_by: str, short: bool) -> 
 def foreign_segments(text: str, doc_code: str) -> list[dict]:
     """Paragraphs of ``text`` confidently in another language than ``doc_code`` (merged when adjacent)."""
     segments: list[dict] = []
+    if "\n" not in text.strip():
+        # One paragraph is the document itself: nothing can be foreign to it.
+        return segments
     for n, match in enumerate(_PARAGRAPH.finditer(text)):
         if n >= MAX_PARAGRAPHS:
             break
