@@ -308,6 +308,20 @@ def strip_boilerplate(text: str, rules: list[Rule] | None = None, host: str | No
             memo[j] = next((rule for rule in headers if form and _matches(rule, form)), None)
         return memo[j]
 
+    last_merge_at = -1  # len(kept) when the last removal was recorded
+
+    def remove(block: Removal) -> None:
+        # Consecutive removals by the same rule (nothing kept in between) form one block:
+        # the audit stays readable and hostile input cannot create millions of blocks.
+        nonlocal last_merge_at
+        prev = removed[-1] if removed else None
+        no_story_between = all(not k for k in kept[last_merge_at:]) if last_merge_at >= 0 else False
+        if prev and no_story_between and not prev.split_off and (prev.rule, prev.reason) == (block.rule, block.reason):
+            prev.text = f"{prev.text}\n{block.text}"
+        else:
+            removed.append(block)
+        last_merge_at = len(kept)
+
     story_ended = False
     nonblank_seen = 0
     i = 0
@@ -344,7 +358,7 @@ def strip_boilerplate(text: str, rules: list[Rule] | None = None, host: str | No
             while j < n and (not lines[j] or _list_item(lines[j])) and header_at(j) is None:
                 j += 1
             reason = header.reason if header.action == "section" else "read-also links"
-            removed.append(Removal(_join(lines[i:j]), reason, header.id))
+            remove(Removal(_join(lines[i:j]), reason, header.id))
             i = j
             continue
         rule = next(
@@ -354,7 +368,7 @@ def strip_boilerplate(text: str, rules: list[Rule] | None = None, host: str | No
         if rule is None and header is not None:
             rule = header  # "Related: some headline" on one line
         if rule is not None:
-            removed.append(Removal(line, rule.reason, rule.id))
+            remove(Removal(line, rule.reason, rule.id))
             story_ended = story_ended or rule.ends_story
             i += 1
             continue
