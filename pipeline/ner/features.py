@@ -76,6 +76,15 @@ STAT_LABELS = ("PERSON", "ORG", "LOC", "MISC")
 N_STATS = len(STAT_LABELS) + 2  # label fractions, "seen as a name at all", log frequency
 
 
+def _stat_features(counts: np.ndarray) -> np.ndarray:
+    """Label fractions, their sum and a squashed log count from ``[total, per-label]`` counts."""
+    total = counts[:, :, :1]
+    frac = counts[:, :, 1:] / np.maximum(total, 1)
+    return np.concatenate(
+        [frac, frac.sum(-1, keepdims=True), np.minimum(np.log1p(total) / 6, 1)], axis=-1
+    ).astype(np.float32)
+
+
 class Encoder:
     """Maps tokens to ids with a fixed vocabulary of words and characters.
 
@@ -110,18 +119,18 @@ class Encoder:
                 best, best_count = stem, n
         return best
 
-    def _token_ids(self, token: str) -> tuple[int, int, int, int, tuple[int, ...], np.ndarray | None]:
+    def _token_ids(self, token: str) -> tuple:
         key = word_key(token)
         stem = self.stem_key(key)
-        stats = self.tag_stats.get(key)
-        if stats is None:
-            stats = self.tag_stats.get(stem)
+        own = self.tag_stats.get(key)
+        stem_stats = self.tag_stats.get(stem)
+        stats = own if own is not None else stem_stats
         wid = self.word_index.get(key, UNK)
         sid = self.word_index.get(stem, UNK)
         folded = fold_arabic(token).casefold()
         lex = self.lexicon.get(folded) or self.lexicon.get(stem, 0)
         chars = tuple(self.char_index.get(c, UNK) for c in fold_arabic(token)[:MAX_CHARS])
-        return wid, sid, shape(token), lex, chars, stats
+        return wid, sid, shape(token), lex, chars, stats, stem_stats, stem == key
 
     def encode(self, sents: list[list[str]], gold: list[list[str]] | None = None) -> dict[str, np.ndarray]:
         """Padded id arrays for a batch of tokenised sentences, plus lengths.
@@ -138,25 +147,29 @@ class Encoder:
         shapes = np.zeros((n, T), np.int64)
         lex = np.zeros((n, T), np.int64)
         counts = np.zeros((n, T, 1 + len(STAT_LABELS)), np.float32)
+        stem_counts = np.zeros((n, T, 1 + len(STAT_LABELS)), np.float32)
+        same = np.zeros((n, T), bool)
         chars = np.zeros((n, T, L), np.int64)
         lengths = np.array([len(s) for s in sents], np.int64)
         for b, sent in enumerate(ids):
-            for t, (wid, sid, shp, lx, cs, st) in enumerate(sent):
+            for t, (wid, sid, shp, lx, cs, st, sst, is_same) in enumerate(sent):
                 words[b, t] = wid
                 stems[b, t] = sid
                 shapes[b, t] = shp
                 lex[b, t] = lx
                 if st is not None:
                     counts[b, t] = st
+                if sst is not None:
+                    stem_counts[b, t] = sst
+                same[b, t] = is_same
                 chars[b, t, : len(cs)] = cs
         if gold is not None:
             for b, tags in enumerate(gold):
                 for t, tag in enumerate(tags):
-                    if counts[b, t, 0] > 0:
-                        counts[b, t, 0] -= 1
-                        if tag != "O":
-                            counts[b, t, 1 + STAT_LABELS.index(tag[2:])] -= 1
-        total = counts[:, :, :1]
-        frac = counts[:, :, 1:] / np.maximum(total, 1)
-        stats = np.concatenate([frac, frac.sum(-1, keepdims=True), np.minimum(np.log1p(total) / 6, 1)], axis=-1)
-        return {"words": words, "stems": stems, "shapes": shapes, "lex": lex, "stats": stats.astype(np.float32), "chars": chars, "lengths": lengths}
+                    for table in (counts, stem_counts) if same[b, t] else (counts,):
+                        if table[b, t, 0] > 0:
+                            table[b, t, 0] -= 1
+                            if tag != "O":
+                                table[b, t, 1 + STAT_LABELS.index(tag[2:])] -= 1
+        stats = _stat_features(counts)
+        return {"words": words, "stems": stems, "shapes": shapes, "lex": lex, "stats": stats, "stem_stats": _stat_features(stem_counts), "chars": chars, "lengths": lengths}

@@ -135,6 +135,8 @@ class Tagger:
         ]
         if self.use_stats:
             parts.append(x["stats"])
+        if self.meta.get("stem_stats"):
+            parts.append(x["stem_stats"])
         feats = np.concatenate(parts, axis=-1)
         # Backward direction: reverse each sentence within its own length (padding stays at the end).
         t_idx = np.arange(T)[None, :]

@@ -38,11 +38,11 @@ from pipeline.resources import data_path
 SEED = 13
 WORD_DROPOUT = 0.05
 CORPUS = {"ar": "anercorp.train.conll", "en": "conll2003.train.conll"}
-MAX_VOCAB = {"ar": 60_000, "en": 50_000}
+MAX_VOCAB = {"ar": 90_000, "en": 50_000}
 # Settings of the shipped models (see README); override on the command line to experiment.
 DEFAULTS = {
-    "ar": {"hidden": 128, "char_filters": 50, "finetune": "no", "epochs": 30},
-    "en": {"hidden": 128, "char_filters": 50, "finetune": "yes", "epochs": 20},
+    "ar": {"hidden": 128, "char_filters": 50, "finetune": "no", "epochs": 30, "stem_stats": True},
+    "en": {"hidden": 128, "char_filters": 50, "finetune": "yes", "epochs": 20, "stem_stats": False},
 }
 
 
@@ -81,7 +81,10 @@ def build_encoder(lang: str, train, vectors: dict, extend: bool = False) -> tupl
     return enc, full
 
 
-def make_model(torch, n_chars, vectors, n_tags, hidden, char_dim=30, char_filters=50, shape_dim=8, lex_dim=8, finetune=True):
+def make_model(
+    torch, n_chars, vectors, n_tags, hidden, char_dim=30, char_filters=50, shape_dim=8, lex_dim=8,
+    finetune=True, stem_stats=False,
+):
     """The torch BiLSTM-CRF whose weights numpy inference mirrors."""
     nn = torch.nn
 
@@ -98,7 +101,7 @@ def make_model(torch, n_chars, vectors, n_tags, hidden, char_dim=30, char_filter
             self.conv = nn.Conv1d(char_dim, char_filters, 3, padding=1)
             self.shape = nn.Embedding(len(SHAPES), shape_dim)
             self.lex = nn.Embedding(len(LEXICON), lex_dim)
-            d = vectors.shape[1] * 2 + char_filters + shape_dim + lex_dim + N_STATS
+            d = vectors.shape[1] * 2 + char_filters + shape_dim + lex_dim + N_STATS * (2 if stem_stats else 1)
             self.lstm = nn.LSTM(d, hidden, batch_first=True, bidirectional=True)
             self.drop = nn.Dropout(0.5)
             self.out = nn.Linear(2 * hidden, n_tags)
@@ -227,9 +230,11 @@ def main(argv: list[str]) -> int:
     args.hidden = args.hidden or defaults["hidden"]
     args.char_filters = args.char_filters or defaults["char_filters"]
     finetune = (args.finetune or defaults["finetune"]) == "yes"
+    stem_stats = defaults["stem_stats"]
     enc, table = build_encoder(args.lang, train, dict(np.load(args.vectors)), extend=finetune)
     model = make_model(
-        torch, len(enc.chars) + 2, table, len(tags), args.hidden, char_filters=args.char_filters, finetune=finetune
+        torch, len(enc.chars) + 2, table, len(tags), args.hidden, char_filters=args.char_filters,
+        finetune=finetune, stem_stats=stem_stats,
     )
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=2e-3)
@@ -253,7 +258,7 @@ def main(argv: list[str]) -> int:
     out = args.out or data_path("entities", f"ner-{args.lang}.npz")
     meta = {
         "lang": args.lang, "corpus": str(CORPUS[args.lang]), "epochs": epochs, "seed": SEED,
-        "hidden": args.hidden, "char_filters": args.char_filters, "finetune": finetune,
+        "hidden": args.hidden, "char_filters": args.char_filters, "finetune": finetune, "stem_stats": stem_stats,
     }
     for epoch in range(1, epochs + 1):
         model.train()
@@ -266,7 +271,8 @@ def main(argv: list[str]) -> int:
             drop = (torch.rand(x["words"].shape) < WORD_DROPOUT) & (x["words"] > 1)
             x["words"] = x["words"].masked_fill(drop, 1)
             x["stems"] = x["stems"].masked_fill(drop, 1)
-            em = model.emissions(x["words"], x["stems"], x["shapes"], x["lex"], x["stats"], x["chars"], x["lengths"])
+            stats = torch.cat([x["stats"], x["stem_stats"]], dim=-1) if stem_stats else x["stats"]
+            em = model.emissions(x["words"], x["stems"], x["shapes"], x["lex"], stats, x["chars"], x["lengths"])
             loss = model.nll(em, gold, mask)
             opt.zero_grad()
             (loss / len(ids)).backward()
