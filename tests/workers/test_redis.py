@@ -109,3 +109,25 @@ def test_cli_submit_200_with_a_worker_process(redis_app, redis_store, redis_url,
         assert redis_store.xlen(keys.events_stream(stage)) == 200, stage
     got = subprocess.run([sys.executable, "-m", "workers.cli", "get", "b-7"], env=env, capture_output=True, text=True)
     assert json.loads(got.stdout)["text"] == "Batch article number 7."
+
+
+def test_foreign_producer_raw_protocol_message(redis_client_api, redis_store):
+    """A producer without Celery: LPUSH a protocol-2 JSON envelope, as documented in README."""
+    import base64
+    import uuid
+
+    task_id = str(uuid.uuid4())
+    body = json.dumps([[{"id": "go-7", "body": "Sent by a Go service."}], {}, {"callbacks": None, "errbacks": None,
+                                                                                "chain": None, "chord": None}])
+    envelope = {
+        "body": base64.b64encode(body.encode()).decode(),
+        "content-encoding": "utf-8",
+        "content-type": "application/json",
+        "headers": {"lang": "py", "task": "newsflow.ingest", "id": task_id, "root_id": task_id,
+                    "parent_id": None, "group": None, "retries": 0, "eta": None, "expires": None},
+        "properties": {"correlation_id": task_id, "delivery_mode": 2, "priority": 0, "body_encoding": "base64",
+                       "delivery_tag": str(uuid.uuid4()),
+                       "delivery_info": {"exchange": "newsflow", "routing_key": "newsflow.clean"}},
+    }
+    redis_store.lpush("newsflow.clean", json.dumps(envelope))
+    assert redis_client_api.wait("go-7", 30).text == "Sent by a Go service."
