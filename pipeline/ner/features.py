@@ -106,8 +106,9 @@ class Encoder:
         self.char_index = {c: i + 2 for i, c in enumerate(self.chars)}
         # Per-process cache: news vocabulary is Zipfian, so most tokens repeat.
         self.token_ids = functools.lru_cache(maxsize=200_000)(self._token_ids)
+        self.stem_key = functools.lru_cache(maxsize=200_000)(self._stem_key)
 
-    def stem_key(self, key: str) -> str:
+    def _stem_key(self, key: str) -> str:
         """The most frequent proclitic-free reading of an Arabic key (the key itself if none is better)."""
         best, best_count = key, self.count.get(key, 0)
         if not _ARABIC.match(key):

@@ -38,6 +38,7 @@ def propagate(sents: list[list[str]], tags: list[list[str]], stem=lambda key: ke
     if not votes:
         return tags
     known = {k: c.most_common(1)[0][0] for k, c in votes.items()}
+    firsts = {k[0] for k in known}
     longest = max(len(k) for k in known)
     out = []
     for sent, sent_tags in zip(sents, tags):
@@ -46,7 +47,7 @@ def propagate(sents: list[list[str]], tags: list[list[str]], stem=lambda key: ke
         i = 0
         while i < len(sent):
             hit = None
-            if new[i] == "O":
+            if new[i] == "O" and stem(folded[i]) in firsts:
                 for n in range(min(longest, MAX_TOKENS, len(sent) - i), 0, -1):
                     if any(t != "O" for t in new[i : i + n]):
                         continue
