@@ -55,6 +55,26 @@ def evaluate(data: dict[str, list[str]], model, prefix: int = 20) -> dict:
     return {"per": per, "confusions": confusions, "prefix": prefixes, "sentences": sentences, "seconds": seconds}
 
 
+def long_documents(data: dict[str, list[str]], model, size: int = 20) -> tuple[float, float, int]:
+    """Accuracy on documents of ``size`` sentences (one per line): bounded sample vs whole text."""
+    import pipeline.lang.detector as detector
+
+    docs = [
+        ("\n".join(texts[i : i + size]), expected_code(folder))
+        for folder, texts in data.items()
+        for i in range(0, len(texts) - size + 1, size)
+    ]
+    sampled = sum(predict(text, model) == want for text, want in docs)
+    limit = detector.SAMPLE_CHARS
+    try:
+        detector.SAMPLE_CHARS = 10**9  # whole text, for comparison only
+        whole = sum(predict(text, model) == want for text, want in docs)
+    finally:
+        detector.SAMPLE_CHARS = limit
+    n = max(1, len(docs))
+    return sampled / n, whole / n, len(docs)
+
+
 def code_accuracy(per: dict[str, float], code: str) -> float | None:
     """Mean accuracy over the folders whose expected code is ``code`` (e.g. all Arabic ones)."""
     values = [acc for folder, acc in per.items() if expected_code(folder) == code]
@@ -94,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {folder:10s} {acc:.3f}  {wrong}")
     unrecognised = [f for f, acc in per.items() if acc == 0.0]
     print(f"languages never recognised: {len(unrecognised)} {' '.join(unrecognised)}")
+    sampled, whole, n_docs = long_documents(data, model)
+    print(f"long documents (20 sentences, ~2,500 chars; {n_docs}): bounded sample {sampled:.4f}, whole text {whole:.4f}")
     rate = result["sentences"] / result["seconds"]
     print(f"speed: {rate:,.0f} sentences/s (single process, includes script checks)")
 

@@ -19,8 +19,9 @@ from pipeline.lang.features import code_points
 from pipeline.lang.model import LangModel, shipped_model, softmax
 from pipeline.text.script import dominant_script_of_points
 
-# Enough text to be sure of the language; more only costs time (see the evaluation).
-SAMPLE_CHARS = 1200
+# Enough text to be sure of the language; more only costs time. On 820 dev documents of
+# 20 sentences (~2,500 chars) the sample scores 1.000, the whole text 0.999.
+SAMPLE_CHARS = 1800
 # A variety (Arabic dialect, Dari) is named only when the model is this sure of it
 # among the varieties of the detected language (dev: 99% precise, names 18% of them).
 VARIANT_CONFIDENCE = 0.95
@@ -95,8 +96,9 @@ def writes_in(code: str, script: str, model: LangModel | None = None) -> bool:
     return any(fold.infos[i].code == code for i in np.flatnonzero(allowed))
 
 
-def sample(text: str, limit: int = SAMPLE_CHARS) -> str:
+def sample(text: str, limit: int | None = None) -> str:
     """A bounded sample of ``text``: start, middle and end slices, about ``limit`` chars in all."""
+    limit = limit or SAMPLE_CHARS
     if len(text) <= limit:
         return text
     # Three spread pieces, so neither a foreign preamble nor a foreign tail decides alone.
