@@ -1,19 +1,55 @@
-"""Topics stage. Its model has not landed yet (issue #6): it leaves `topics` empty."""
+"""Topics stage: IPTC Media Topics, multi-label, with calibrated scores (issue #6).
+
+Scores come from a static multilingual embedding distilled from multilingual-e5-small
+with a linear head (arts, economy, environment, health, lifestyle, politics, science,
+sport), fused with weighted Arabic/English/French lexicons that also cover the topics
+with no training data (conflict, crime, disaster, education, human interest, labour,
+religion, society, weather). See :mod:`pipeline.topics.model`.
+"""
 
 from __future__ import annotations
 
-from pipeline.models import Document
+from pipeline.errors import StageError
+from pipeline.models import Document, Topic
 from pipeline.registry import register
+from pipeline.resources import data_path, resource
+from pipeline.topics.lexicon import extra_lexicon_dirs, load_lexicons
+from pipeline.topics.model import TopicModel
+from pipeline.topics.taxonomy import load_taxonomy
 
-VERSION = "0.0.0"
+VERSION = "1.0.0"
+MODEL_FILES = ("vocab.npz", "table.npz", "head.npz")
 
 
-@register(
-    "topics",
-    VERSION,
-    implemented=False,
-    note="no topics model yet: 'topics' left empty rather than guessed",
-)
+@resource("topics.model")
+def topic_model() -> TopicModel:
+    """Load taxonomy, lexicons (shipped + ``NEWSFLOW_TOPIC_LEXICONS``) and the trained model once."""
+    model_dir = data_path("topics")
+    missing = [f for f in MODEL_FILES if not (model_dir / f).exists()]
+    if missing:
+        raise StageError(
+            f"topic model files missing from {model_dir}: {', '.join(missing)}",
+            hint="reinstall newsflow, or rebuild them with `newsflow train topics --data ../shared/data`",
+            code="E260",
+        )
+    taxonomy = load_taxonomy(model_dir / "taxonomy.tsv")
+    lexicons = load_lexicons([model_dir / "lexicons", *extra_lexicon_dirs()], set(taxonomy))
+    return TopicModel.load(model_dir, taxonomy, lexicons)
+
+
+def _language_of(doc: Document) -> str | None:
+    if doc.language is not None and doc.language.code:
+        return doc.language.code
+    return doc.language_hint
+
+
+@register("topics", VERSION)
 def topics(doc: Document) -> Document:
-    """Pass the document through unchanged; provenance records that nothing was computed."""
+    """Set ``doc.topics``: every IPTC topic scoring >= 0.1 (at least the best), best first."""
+    if not doc.text.strip() and not (doc.title or "").strip():
+        doc.topics = []
+        doc.warnings.append("topics: no text to classify, 'topics' left empty")
+        return doc
+    scored = topic_model().score(doc.text, doc.title, _language_of(doc))
+    doc.topics = [Topic(code=t.code, label=t.label, score=round(t.score, 4), evidence=t.evidence) for t in scored]
     return doc

