@@ -309,6 +309,7 @@ def strip_boilerplate(text: str, rules: list[Rule] | None = None, host: str | No
         return memo[j]
 
     last_merge_at = -1  # len(kept) when the last removal was recorded
+    merged: dict[int, list[str]] = {}  # index in ``removed`` -> texts of the lines merged into it
 
     def remove(block: Removal) -> None:
         # Consecutive removals by the same rule (nothing kept in between) form one block:
@@ -317,7 +318,7 @@ def strip_boilerplate(text: str, rules: list[Rule] | None = None, host: str | No
         prev = removed[-1] if removed else None
         no_story_between = all(not k for k in kept[last_merge_at:]) if last_merge_at >= 0 else False
         if prev and no_story_between and not prev.split_off and (prev.rule, prev.reason) == (block.rule, block.reason):
-            prev.text = f"{prev.text}\n{block.text}"
+            merged.setdefault(len(removed) - 1, [prev.text]).append(block.text)  # joined once at the end
         else:
             removed.append(block)
         last_merge_at = len(kept)
@@ -375,6 +376,8 @@ def strip_boilerplate(text: str, rules: list[Rule] | None = None, host: str | No
         kept.append(line)
         i += 1
 
+    for index, parts in merged.items():
+        removed[index].text = "\n".join(parts)
     return Result(text=_tidy("\n".join(kept)), removed=[r for r in removed if r.text.strip()])
 
 
