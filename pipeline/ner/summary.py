@@ -10,11 +10,18 @@ in the lead (first 400 characters), plus up to 0.3 for frequency (5+ mentions = 
 
 from __future__ import annotations
 
+import re
+
 from pipeline.models import Entity, EntitySummary
 from pipeline.ner.canonical import Gazetteer
 from pipeline.ner.normalize import name_key
 
 LEAD_CHARS = 400
+
+
+def _in(name: str, title: str) -> bool:
+    """``name`` occurs in ``title`` as whole words (Arabic proclitics allowed before it)."""
+    return re.search(rf"(?<!\w)(?:[وفبلك]{{0,2}}){re.escape(name)}(?!\w)", title) is not None
 
 
 def _group_key(ent: Entity) -> str:
@@ -49,7 +56,8 @@ def summarize(entities: list[Entity], title: str | None, gaz: Gazetteer, lang: s
         else:
             name = longest
         forms = sorted({m.normalized or m.text for m in mentions})
-        in_title = bool(title_key) and any(name_key(f) in title_key for f in forms)
+        names = forms + ([hit.name_en, hit.name_ar] if hit else [])
+        in_title = bool(title_key) and any(_in(name_key(n), title_key) for n in names if n)
         salience = 0.4 * in_title + 0.3 * (first.start < LEAD_CHARS) + 0.3 * min(1.0, len(mentions) / 5)
         out.append(
             EntitySummary(
