@@ -450,20 +450,25 @@ def schema():
                           ensure_ascii=False, indent=2))
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("name")
+_PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+
+
+@main.command(context_settings=_PASS_THROUGH)
+@click.argument("name", required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def eval(name, args):  # noqa: A001  (the command is `newsflow eval`)
+@click.pass_context
+def eval(ctx, name, args):  # noqa: A001  (the command is `newsflow eval`)
     """Evaluate a component: `newsflow eval NAME --help` (clean, language, ner, topics)."""
-    sys.exit(_run_tool("pipeline.evaluation", name, list(args)))
+    sys.exit(_run_tool(ctx, "pipeline.evaluation", name, list(args)))
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("name")
+@main.command(context_settings=_PASS_THROUGH)
+@click.argument("name", required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def train(name, args):
+@click.pass_context
+def train(ctx, name, args):
     """Train a model from data: `newsflow train NAME --help` (language, ner, topics)."""
-    sys.exit(_run_tool("pipeline.training", name, list(args)))
+    sys.exit(_run_tool(ctx, "pipeline.training", name, list(args)))
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -475,7 +480,12 @@ def bench(args):
     sys.exit(bench_main(list(args)))
 
 
-def _run_tool(package: str, name: str, args: list[str]) -> int:
+def _run_tool(ctx, package: str, name: str | None, args: list[str]) -> int:
+    # NAME's own options (--help included) belong to the tool, so only a bare
+    # `newsflow eval [--help]` shows this command's help.
+    if name in (None, "--help", "-h"):
+        click.echo(ctx.get_help())
+        return 0
     if not name.isidentifier():
         _die(f"newsflow: unknown tool {name!r}", EXIT_BAD_INPUT)
     try:
