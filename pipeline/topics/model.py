@@ -34,17 +34,26 @@ LOGIT_FLOOR = -4.0
 
 @dataclass(frozen=True)
 class Fusion:
-    """Fitted fusion weights (see module docstring)."""
+    """Fitted fusion weights (see module docstring).
+
+    ``per_code`` optionally overrides (a, b, c) for a trained code: lexicons are not
+    equally reliable for every topic (English "government" is in most UK news).
+    """
 
     a_model: float = 1.0
     b_lex: float = 0.0
     c: float = 0.0
     b_lex_only: float = 1.0
     c_lex_only: float = -3.0
+    per_code: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
     def as_array(self) -> np.ndarray:
-        """The five weights, for storage in head.npz."""
+        """The five shared weights, for storage in head.npz."""
         return np.array([self.a_model, self.b_lex, self.c, self.b_lex_only, self.c_lex_only], dtype=np.float64)
+
+    def params(self, code: str) -> tuple[float, float, float]:
+        """(a, b, c) of the model+lexicon fusion for ``code``."""
+        return self.per_code.get(code, (self.a_model, self.b_lex, self.c))
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,9 @@ class TopicModel:
         with np.load(model_dir / "head.npz") as z:
             head = TopicHead([str(c) for c in z["codes"]], z["weight"], z["bias"], z["cal_a"], z["cal_b"])
             fusion = Fusion(*[float(v) for v in z["fusion"]]) if "fusion" in z else Fusion()
+            if "fusion_per_code" in z:
+                per = {str(c): tuple(float(v) for v in row) for c, row in zip(z["codes"], z["fusion_per_code"])}
+                fusion = Fusion(*[float(v) for v in z["fusion"]], per_code=per)
         return cls(taxonomy, embedder, head, lexicons, fusion)
 
     def lexicon_evidence(self, words: list[str], language: str | None) -> tuple[dict[str, float], dict[str, list[str]]]:
@@ -138,7 +150,8 @@ class TopicModel:
         for code, term in self.taxonomy.items():
             e = math.log1p(strength.get(code, 0.0))
             if code in model:
-                z = f.a_model * float(floored_logit(np.array(model[code]))) + f.b_lex * e + f.c
+                a, b, c = f.params(code)
+                z = a * float(floored_logit(np.array(model[code]))) + b * e + c
             else:
                 z = f.b_lex_only * e + f.c_lex_only
             out.append(ScoredTopic(code, term.label, _sigmoid(z), terms.get(code, [])[:MAX_EVIDENCE_TERMS]))

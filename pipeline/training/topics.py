@@ -270,11 +270,12 @@ def fused_scores(model_p: np.ndarray, evidence: np.ndarray, codes: list[str], al
     z = f.b_lex_only * e + f.c_lex_only
     for j, code in enumerate(codes):
         k = all_codes.index(code)
-        z[:, k] = f.a_model * floored_logit(model_p[:, j]) + f.b_lex * e[:, k] + f.c
+        a, b, c = f.params(code)
+        z[:, k] = a * floored_logit(model_p[:, j]) + b * e[:, k] + c
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def fit_fusion(model_p, evidence, y, mask, w, codes, all_codes) -> Fusion:
+def fit_fusion(model_p, evidence, y, mask, w, codes, all_codes, per_code_fit: bool = False) -> Fusion:
     """Fit both fusions on (example, trained code) pairs the example's dataset can express."""
     feats_m, feats_l, target, weight = [], [], [], []
     for j, code in enumerate(codes):
@@ -287,11 +288,17 @@ def fit_fusion(model_p, evidence, y, mask, w, codes, all_codes) -> Fusion:
         weight.append(w[sel])
     t, wt = np.concatenate(target), np.concatenate(weight)
     bm = fit_logistic(np.concatenate(feats_m), t, wt)
+    per_code = {}
+    if per_code_fit:
+        # Per code, regularised towards nothing but with thousands of pairs each.
+        for j, code in enumerate(codes):
+            beta = fit_logistic(feats_m[j], target[j], weight[j] / weight[j].mean(), l2=1.0)
+            per_code[code] = (float(beta[0]), float(beta[1]), float(beta[2]))
     bl = fit_logistic(np.concatenate(feats_l), t, wt)
     # Prior shift: from the calibration pairs' base rate to UNTRAINED_PRIOR.
     base = float((t * wt).sum() / wt.sum())
     shift = np.log(UNTRAINED_PRIOR / (1 - UNTRAINED_PRIOR)) - np.log(base / (1 - base))
-    return Fusion(float(bm[0]), float(bm[1]), float(bm[2]), float(bl[0]), float(bl[1] + shift))
+    return Fusion(float(bm[0]), float(bm[1]), float(bm[2]), float(bl[0]), float(bl[1] + shift), per_code)
 
 
 def score_report(ds: str, exs: list[Example], final: np.ndarray, all_codes: list[str]) -> dict:
@@ -316,7 +323,10 @@ def score_report(ds: str, exs: list[Example], final: np.ndarray, all_codes: list
         key = ds
     s, l = calibration_pairs(exs, final, all_codes)
     out[key]["ece"] = expected_calibration_error(s, l)
-    out[key]["reliability"] = [[round(r[0], 1), round(r[1], 1), r[2], round(r[3], 3), round(r[4], 3)] for r in reliability_table(s, l)]
+    out[key]["reliability"] = [
+        [round(r[0], 1), round(r[1], 1), r[2], None if r[2] == 0 else round(r[3], 3), None if r[2] == 0 else round(r[4], 3)]
+        for r in reliability_table(s, l)
+    ]  # [bin low, bin high, pairs, observed rate, mean score]; null for an empty bin (strict JSON)
     return out
 
 
@@ -353,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top-pieces", type=int, default=60000, help="... plus the N most probable pieces")
     ap.add_argument("--weights", default="sib200=1,bbc=1,saudinewsnet=1", help="relative loss weight per dataset")
     ap.add_argument("--balance", type=float, default=1.0, help="label balancing power within a dataset (0: none, 1: full)")
+    ap.add_argument("--cv", type=int, default=0, help="K: report K-fold cross-validation over BBC, write nothing")
+    ap.add_argument("--per-code-fusion", action="store_true", help="fit the model+lexicon fusion per topic")
     ap.add_argument("--dry-run", action="store_true", help="train and report, write nothing")
     args = ap.parse_args(argv)
     np.random.seed(args.seed)
@@ -392,34 +404,56 @@ def main(argv: list[str] | None = None) -> int:
     codes = sorted({e.code for e in splits["train"]})
     pools = {name: pool_matrix(t, rows, len(keep)) for name, t in tokens.items()}
     weights = {k: float(v) for k, v in (kv.split("=") for kv in args.weights.split(","))}
-    y, mask, w = targets(splits["train"], codes, weights, args.balance)
-    trainer = Trainer(codes, table, args.seed, args.lr, args.table_lr, args.l2_table)
-    trainer.fit(pools["train"], y, mask, w, args.epochs, args.batch, tune_table=False)
-    if args.tune_epochs:
-        trainer.fit(pools["train"], y, mask, w, args.tune_epochs, args.batch, tune_table=True)
-
-    # Calibration: Platt per code on the held-out calibration split, one-vs-rest over
-    # the codes each example's dataset can express (others are unknown, not negative).
-    # Datasets weigh the same, so 14k SIB sentences do not drown 220 BBC articles.
-    head = TopicHead(codes, trainer.w, trainer.b, np.ones(len(codes)), np.zeros(len(codes)))
-    cal = splits["cal"]
-    cal_p = head.raw(trainer.embed(pools["cal"]))
-    # Balanced like training: the weak SaudiNewsNet labels (95% economy) are no natural base rate.
-    cy, cmask, cw = targets(cal, codes, {}, balance=1.0)
-    a, b = np.ones(len(codes)), np.zeros(len(codes))
-    for j in range(len(codes)):
-        sel = cmask[:, j]
-        a[j], b[j] = fit_platt(np.log(np.clip(cal_p[sel, j], 1e-9, 1)), (cy[sel] == j).astype(float), cw[sel])
-    head.cal_a, head.cal_b = a.astype(np.float32), b.astype(np.float32)
-
     taxonomy = load_taxonomy(data_path("topics", "taxonomy.tsv"))
     all_codes = list(taxonomy)
     lexicons = load_lexicons([data_path("topics", "lexicons")], set(all_codes))
-    scorer = TopicModel(taxonomy, None, head, lexicons, Fusion())  # embedder unused here
     log("lexicon evidence for the calibration split")
-    cal_e = evidence_matrix(scorer, cal, all_codes)
-    fusion = fit_fusion(head.calibrated(trainer.embed(pools["cal"])), cal_e, cy, cmask, cw, codes, all_codes)
-    scorer.fusion = fusion
+    cal = splits["cal"]
+    cal_e = evidence_matrix(TopicModel(taxonomy, None, None, lexicons, Fusion()), cal, all_codes)
+
+    def fit(train_idx: np.ndarray):
+        """Head (+ table) on the train rows ``train_idx``, then calibration and fusion on cal."""
+        exs = [splits["train"][i] for i in train_idx]
+        pool = pools["train"][train_idx]
+        y, mask, w = targets(exs, codes, weights, args.balance)
+        trainer = Trainer(codes, table, args.seed, args.lr, args.table_lr, args.l2_table)
+        trainer.fit(pool, y, mask, w, args.epochs, args.batch, tune_table=False)
+        if args.tune_epochs:
+            trainer.fit(pool, y, mask, w, args.tune_epochs, args.batch, tune_table=True)
+        # Calibration: Platt per code on the held-out calibration split, one-vs-rest over
+        # the codes each example's dataset can express (others are unknown, not negative).
+        head = TopicHead(codes, trainer.w, trainer.b, np.ones(len(codes)), np.zeros(len(codes)))
+        cal_p = head.raw(trainer.embed(pools["cal"]))
+        # Balanced like training: the weak SaudiNewsNet labels (95% economy) are no natural base rate.
+        cy, cmask, cw = targets(cal, codes, {}, balance=1.0)
+        a, b = np.ones(len(codes)), np.zeros(len(codes))
+        for j in range(len(codes)):
+            sel = cmask[:, j]
+            a[j], b[j] = fit_platt(np.log(np.clip(cal_p[sel, j], 1e-9, 1)), (cy[sel] == j).astype(float), cw[sel])
+        head.cal_a, head.cal_b = a.astype(np.float32), b.astype(np.float32)
+        fusion = fit_fusion(
+            head.calibrated(trainer.embed(pools["cal"])), cal_e, cy, cmask, cw, codes, all_codes, args.per_code_fusion
+        )
+        return trainer, head, fusion, TopicModel(taxonomy, None, head, lexicons, fusion)
+
+    n_train = len(splits["train"])
+    if args.cv:
+        # K-fold over the BBC training articles: each fold's model never saw its BBC fold.
+        bbc_rows = np.array([i for i, e in enumerate(splits["train"]) if e.dataset == "bbc"])
+        folds = np.array_split(np.random.default_rng((args.seed, 4)).permutation(bbc_rows), args.cv)
+        accs = []
+        for k, fold in enumerate(folds):
+            held = set(fold.tolist())
+            trainer, head, fusion, scorer = fit(np.array([i for i in range(n_train) if i not in held]))
+            exs = [splits["train"][i] for i in fold]
+            ev = evidence_matrix(scorer, exs, all_codes)
+            final = fused_scores(head.calibrated(trainer.embed(pools["train"][fold])), ev, codes, all_codes, fusion)
+            accs.append(accuracy(final, exs, all_codes)[0])
+            log(f"BBC CV fold {k + 1}/{args.cv}: accuracy {accs[-1]:.3f} ({len(fold)} articles)")
+        print(json.dumps({"bbc_cv": {"folds": [round(a, 4) for a in accs], "mean_accuracy": float(np.mean(accs))}}))
+        return 0
+
+    trainer, head, fusion, scorer = fit(np.arange(n_train))
     log(f"fusion: {fusion}")
 
     report: dict = {"seed": args.seed, "dim": args.dim, "pieces": int(len(keep)), "codes": codes, "fusion": fusion.as_array().tolist(), "scores": {}}
@@ -446,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         cal_a=head.cal_a,
         cal_b=head.cal_b,
         fusion=fusion.as_array(),
+        **({"fusion_per_code": np.array([fusion.params(c) for c in codes])} if fusion.per_code else {}),
     )
     report["command"] = "newsflow train topics " + " ".join(argv or [])
     (args.out / "model.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
