@@ -131,7 +131,7 @@ def foreign_segments(text: str, doc_code: str) -> list[dict]:
         if n >= MAX_PARAGRAPHS:
             break
         para = match.group()
-        if _letters_all(para) < SEGMENT_MIN_LETTERS:
+        if _letters_all(para[: SEGMENT_MIN_LETTERS * 4]) < SEGMENT_MIN_LETTERS:
             continue
         guess = identify(para)
         if guess is None or guess.code in (doc_code, "und") or guess.confidence < SEGMENT_CONFIDENCE:
