@@ -51,3 +51,8 @@ def content_key_index(content_key: str) -> str:
 def band_index(band: str) -> str:
     """Article ids sharing one near-duplicate LSH band."""
     return f"{PREFIX}:dup:band:{band}"
+
+
+def signature_key(article_id: str) -> str:
+    """The near-duplicate signature of ``article_id``, to confirm LSH candidates."""
+    return f"{PREFIX}:dup:sig:{article_id}"

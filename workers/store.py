@@ -7,6 +7,7 @@ import hashlib
 import redis
 
 from pipeline.models import Document, Duplicate
+from pipeline.text.neardup import NEAR_SIMILARITY, band_keys, similarity
 from workers import events, keys
 from workers.settings import Settings
 
@@ -80,42 +81,35 @@ def store_size(client: redis.Redis) -> int:
 def mark_duplicates(client: redis.Redis, settings: Settings, doc: Document) -> Duplicate | None:
     """Fill ``seen_before`` / ``near_duplicate_of`` from the store's indexes and index ``doc``.
 
-    Needs ``doc.duplicate`` from the clean stage; returns it updated (or None).
+    Exact duplicates share the content key. Near-duplicate candidates share an LSH band of
+    the MinHash signature and are confirmed by signature similarity, so a shared band
+    alone never makes a duplicate. Needs ``doc.duplicate`` from the clean stage.
     """
     dup = doc.duplicate
     if dup is None:
         return None
-    exact = keys.content_key_index(dup.content_key)
-    first = client.set(exact, doc.id, nx=True, ex=settings.result_ttl_s, get=True)
+    ttl = settings.result_ttl_s
+    first = client.set(keys.content_key_index(dup.content_key), doc.id, nx=True, ex=ttl, get=True)
     dup.seen_before = first is not None and first != doc.id
     if dup.seen_before:
         dup.near_duplicate_of = first
-    bands = _band_keys(dup.signature)
-    if bands:
-        pipe = client.pipeline(transaction=False)
-        for band in bands:
-            pipe.smembers(keys.band_index(band))
-        candidates: dict[str, int] = {}
-        for members in pipe.execute():
-            for member in members:
-                if member != doc.id:
-                    candidates[member] = candidates.get(member, 0) + 1
-        if candidates and not dup.near_duplicate_of:
-            dup.near_duplicate_of = max(sorted(candidates), key=candidates.__getitem__)
-        pipe = client.pipeline(transaction=False)
-        for band in bands:
-            pipe.sadd(keys.band_index(band), doc.id)
-            pipe.expire(keys.band_index(band), settings.result_ttl_s)
-        pipe.execute()
+    if not dup.signature:
+        return dup
+    bands = list(band_keys(dup.signature))
+    pipe = client.pipeline(transaction=False)
+    for band in bands:
+        pipe.smembers(keys.band_index(band))
+    candidates = sorted({m for members in pipe.execute() for m in members} - {doc.id})
+    if candidates and not dup.near_duplicate_of:
+        signatures = client.mget([keys.signature_key(c) for c in candidates])
+        scored = [(similarity(dup.signature, sig), c) for c, sig in zip(candidates, signatures) if sig]
+        best = max(scored, default=(0.0, None))
+        if best[0] >= NEAR_SIMILARITY:
+            dup.near_duplicate_of = best[1]
+    pipe = client.pipeline(transaction=False)
+    pipe.set(keys.signature_key(doc.id), dup.signature, ex=ttl)
+    for band in bands:
+        pipe.sadd(keys.band_index(band), doc.id)
+        pipe.expire(keys.band_index(band), ttl)
+    pipe.execute()
     return dup
-
-
-def _band_keys(signature: str | None) -> list[str]:
-    # The near-duplicate banding belongs to the clean stage's signature scheme.
-    if not signature:
-        return []
-    try:
-        from pipeline.text.simhash import band_keys
-    except ImportError:  # signature scheme not available: exact duplicates only
-        return []
-    return list(band_keys(signature))

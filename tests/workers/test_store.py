@@ -58,3 +58,21 @@ def store_get(client, article_id):
 
 def st_mark(settings, client, doc):
     return store.mark_duplicates(client, settings, doc)
+
+
+def test_near_duplicates_are_confirmed_by_signature_similarity(settings, store):
+    from pipeline.ids import content_key
+    from pipeline.text.neardup import signature
+
+    base = ("The foreign minister will travel to Washington next week for talks on security "
+            "cooperation, the ministry said on Tuesday, adding that advisers would be reduced. ") * 4
+    edited = base.replace("Tuesday", "Wednesday", 1)
+    other = "Oil prices rose sharply in Asian trading after the producers' meeting ended without a deal. " * 4
+
+    def doc(article_id, text):
+        return _doc(article_id, text, duplicate=Duplicate(content_key=content_key(text), signature=signature(text)))
+
+    assert st_mark(settings, store, doc("a", base)).near_duplicate_of is None
+    near = st_mark(settings, store, doc("b", edited))
+    assert near.seen_before is False and near.near_duplicate_of == "a"
+    assert st_mark(settings, store, doc("c", other)).near_duplicate_of is None
