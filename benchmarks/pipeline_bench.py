@@ -108,14 +108,21 @@ def _tagged(article: ArticleIn, tag: str) -> Document:
 
 
 def _rss_peak_mb(pid: int) -> dict:
-    """Peak RSS (VmHWM) of a worker process and each of its pool children, in MB."""
-    def hwm(p):
+    """Peak RSS (VmHWM) and current PSS of a worker process and its pool children, in MB.
+
+    Pool children are forked after the models load, so most of their RSS is shared with
+    the parent; PSS divides shared pages among the processes that map them.
+    """
+    def field(path, name):
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+            for line in Path(path).read_text().splitlines():
+                if line.startswith(name):
                     return round(int(line.split()[1]) / 1024, 1)
         except OSError:
             return None
+
+    def hwm(p):
+        return {"peak_rss": field(f"/proc/{p}/status", "VmHWM:"), "pss": field(f"/proc/{p}/smaps_rollup", "Pss:")}
     children = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
@@ -239,8 +246,10 @@ def render(report: dict) -> str:
         if "half_rate_p95_ms" in run:
             lines.append(f"  at {run['half_rate_articles_per_s']} art/s (half saturation): p50 "
                          f"{run['half_rate_p50_ms']} ms, p95 {run['half_rate_p95_ms']} ms, p99 {run['half_rate_p99_ms']} ms")
-        lines.append(f"  peak RSS: main {run['rss_peak_mb']['main']} MB, pool {run['rss_peak_mb']['children']} MB; "
-                     f"stored {run['stored']}, dead {run['dead']}")
+        mem = run["rss_peak_mb"]
+        pool = ", ".join(f"{c['peak_rss']}/{c['pss']}" for c in mem["children"])
+        lines.append(f"  memory MB (peak RSS/PSS): main {mem['main']['peak_rss']}/{mem['main']['pss']}, "
+                     f"pool {pool}; stored {run['stored']}, dead {run['dead']}")
     return "\n".join(lines)
 
 
