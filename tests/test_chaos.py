@@ -89,11 +89,20 @@ class WorkerProcess:
         self.env = {**os.environ, "NEWSFLOW_BROKER_URL": broker_url, **FAST_LIMITS, **(env or {})}
         self.args = args
         self.proc = None
+        self.log = os.environ.get("CHAOS_WORKER_LOG") or f"/tmp/newsflow-chaos-{os.getpid()}-{id(self)}.log"
+
+    def diagnose(self) -> str:
+        """Exit code and log tail, for a failure message that explains itself."""
+        try:
+            tail = Path(self.log).read_text(errors="replace").splitlines()[-25:]
+        except OSError:
+            tail = []
+        return f"worker exit code {self.proc.poll() if self.proc else None}; log tail:\n" + "\n".join(tail)
 
     def start(self, app):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "workers.cli", "worker", "--loglevel", "WARNING", *self.args],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("CHAOS_WORKER_LOG", os.devnull), "ab"),
+            env=self.env, stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"),
             start_new_session=True)
 
         def ready():
@@ -204,7 +213,10 @@ def test_redis_restart_mid_run_loses_nothing(own_redis, clean_env):
         time.sleep(1.0)
         start()
         reset_clients()
-        wait_for(lambda: _safe_stored(client, ids) == N, 300, "all stored after the Redis restart", poll_s=1.0)
+        try:
+            wait_for(lambda: _safe_stored(client, ids) == N, 300, "all stored after the Redis restart", poll_s=1.0)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; {counts(client, ids)}; {worker.diagnose()}") from None
     finally:
         worker.stop()
     c = counts(client, ids)
