@@ -90,8 +90,8 @@ class TopicModel:
     def load(cls, model_dir: Path, taxonomy: dict[str, TopicTerm], lexicons: dict[str, Lexicon]) -> "TopicModel":
         """Load vocab.npz, table.npz and head.npz from ``model_dir``."""
         vocab = Vocab.load(model_dir / "vocab.npz")
-        rows, vectors = StaticEmbedder.load_table(model_dir / "table.npz", len(vocab.pieces))
-        embedder = StaticEmbedder(Tokenizer(vocab), rows, vectors)
+        rows, vectors, scale = StaticEmbedder.load_table(model_dir / "table.npz", len(vocab.pieces))
+        embedder = StaticEmbedder(Tokenizer(vocab), rows, vectors, scale)
         with np.load(model_dir / "head.npz") as z:
             head = TopicHead([str(c) for c in z["codes"]], z["weight"], z["bias"], z["cal_a"], z["cal_b"])
             fusion = Fusion(*[float(v) for v in z["fusion"]]) if "fusion" in z else Fusion()
