@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from pipeline.errors import NewsflowError, StageError
+from pipeline.errors import StageError
 from pipeline.ids import article_id
 from pipeline.models import ArticleIn, Document, StageRun
 from pipeline.registry import Stage, get_stage, pipeline_through
@@ -46,16 +46,3 @@ def process_article(article: ArticleIn, stages: list[str] | None = None) -> Docu
     """Turn one validated article into a Document without any broker (no split-off handling)."""
     return run_pipeline(Document.from_article(article, article_id(article)), stages)
 
-
-__all__ = ["run_stage", "run_pipeline", "process_article", "NewsflowError"]
-
-
-def run_with_splits(doc: Document, stages: list[str] | None = None) -> list[Document]:
-    """Run ``doc`` and every article split out of it; the parent comes first."""
-    from pipeline.split import split_off_documents
-
-    done = run_pipeline(doc, stages)
-    out = [done]
-    for child in split_off_documents(done):
-        out.extend(run_with_splits(child, stages))
-    return out

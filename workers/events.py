@@ -28,14 +28,6 @@ def publish(pipe: redis.client.Pipeline | redis.Redis, stage: str, fields: dict,
     pipe.xadd(keys.events_stream(stage), fields, maxlen=maxlen, approximate=True)
 
 
-def stream_lengths(client: redis.Redis, stages: list[str]) -> dict[str, int]:
-    """Number of entries currently in each stage's stream."""
-    pipe = client.pipeline(transaction=False)
-    for stage in stages:
-        pipe.xlen(keys.events_stream(stage))
-    return dict(zip(stages, pipe.execute()))
-
-
 def follow(
     client: redis.Redis,
     stages: list[str],

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.topics.datasets import Example, dataset_codes, read_bbc, read_masakhanews, read_saudinewsnet, read_sib200
-from pipeline.topics.head import expected_calibration_error, reliability_table
+from pipeline.topics.head import expected_calibration_error, macro_f1, reliability_table
 
 DEFAULT_LANGS = ["arb_Arab", "eng_Latn", "fra_Latn"]
 SIB_LANG = {"arb_Arab": "ar", "eng_Latn": "en", "fra_Latn": "fr"}
@@ -100,22 +100,12 @@ def evaluate(name: str, exs: list[Example], language: str | None, limit: int | N
         "dataset": name,
         "n": len(exs),
         "accuracy": float(np.mean([g == p for g, p in zip(gold, pred)])) if exs else float("nan"),
-        "macro_f1": _macro_f1(gold, pred),
+        "macro_f1": macro_f1(gold, pred),
         "top1_of_all_17": float(np.mean(top_any)) if exs else float("nan"),
         "ece": expected_calibration_error(s, y),
         "articles_per_s": len(exs) / secs if secs else float("nan"),
         "reliability": reliability_table(s, y),
     }
-
-
-def _macro_f1(gold: list[str], pred: list[str]) -> float:
-    f1s = []
-    for c in sorted(set(gold)):
-        tp = sum(1 for g, p in zip(gold, pred) if g == c and p == c)
-        fp = sum(1 for g, p in zip(gold, pred) if g != c and p == c)
-        fn = sum(1 for g, p in zip(gold, pred) if g == c and p != c)
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return float(np.mean(f1s)) if f1s else float("nan")
 
 
 def print_report(results: list[dict]) -> None:

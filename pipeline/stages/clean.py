@@ -37,11 +37,6 @@ VERSION = "1.0.0"
 _TITLE_MAX_CHARS = 300
 
 
-def html_to_text(html: str) -> str:
-    """Main text of ``html`` (trafilatura, falling back to all visible text); never fetches anything."""
-    return extract(html).text
-
-
 @register("clean", VERSION)
 def clean(doc: Document) -> Document:
     """Turn ``doc.body`` into ``doc.text``, record every removal, split off appended articles.

@@ -90,3 +90,14 @@ def expected_calibration_error(scores: np.ndarray, labels: np.ndarray, bins: int
     rows = reliability_table(scores, labels, bins)
     total = sum(r[2] for r in rows)
     return float(sum(r[2] * abs(r[3] - r[4]) for r in rows if r[2]) / max(total, 1))
+
+
+def macro_f1(gold: list[str], pred: list[str]) -> float:
+    """Macro-averaged F1 over the gold label set (nan when there is no gold label)."""
+    f1s = []
+    for c in sorted(set(gold)):
+        tp = sum(1 for g, p in zip(gold, pred) if g == c and p == c)
+        fp = sum(1 for g, p in zip(gold, pred) if g != c and p == c)
+        fn = sum(1 for g, p in zip(gold, pred) if g == c and p != c)
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return float(np.mean(f1s)) if f1s else float("nan")

@@ -31,7 +31,15 @@ import numpy as np
 from pipeline.resources import data_path
 from pipeline.topics.datasets import Example, dataset_codes, read_bbc, read_masakhanews, read_saudinewsnet, read_sib200
 from pipeline.topics.features import doc_text, pool_matrix
-from pipeline.topics.head import TopicHead, expected_calibration_error, fit_logistic, fit_platt, reliability_table, softmax
+from pipeline.topics.head import (
+    TopicHead,
+    expected_calibration_error,
+    fit_logistic,
+    fit_platt,
+    macro_f1,
+    reliability_table,
+    softmax,
+)
 from pipeline.topics.lexicon import fold_words, load_lexicons
 from pipeline.topics.model import Fusion, TopicModel, floored_logit
 from pipeline.topics.taxonomy import load_taxonomy
@@ -226,17 +234,6 @@ def accuracy(probs: np.ndarray, examples: list[Example], codes: list[str]) -> tu
         pred_codes.append(best)
         correct.append(best == e.code)
     return float(np.mean(correct)), macro_f1([e.code for e in examples], pred_codes)
-
-
-def macro_f1(gold: list[str], pred: list[str]) -> float:
-    """Macro-averaged F1 over the gold label set."""
-    f1s = []
-    for c in sorted(set(gold)):
-        tp = sum(1 for g, p in zip(gold, pred) if g == c and p == c)
-        fp = sum(1 for g, p in zip(gold, pred) if g != c and p == c)
-        fn = sum(1 for g, p in zip(gold, pred) if g == c and p != c)
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return float(np.mean(f1s))
 
 
 # ---------------------------------------------------------------- fusion and scoring
