@@ -11,7 +11,7 @@ from celery import Celery
 
 from pipeline.errors import InvalidArticle
 from pipeline.ids import article_id
-from pipeline.intake import parse_article
+from pipeline.intake import check_body_size, parse_article
 from pipeline.models import Document
 from pipeline.registry import STAGE_ORDER, get_stage, pipeline_through
 from pipeline.runner import run_stage
@@ -31,13 +31,8 @@ def decode_document(payload, *, max_bytes: int) -> Document:
             code="E105",
         )
     doc = Document.model_validate(payload)
-    if doc.body is not None and len(doc.body) * 4 > max_bytes:
-        if len(doc.body.encode("utf-8", "surrogatepass")) > max_bytes:
-            raise InvalidArticle(
-                f"body is over the {max_bytes:,}-byte limit",
-                hint="split the article or raise NEWSFLOW_MAX_ARTICLE_BYTES",
-                code="E101",
-            )
+    if doc.body is not None:
+        check_body_size(doc.body, max_bytes)
     return doc
 
 
@@ -46,14 +41,14 @@ def input_digest(doc_json: str) -> str:
     return hashlib.blake2b(doc_json.encode("utf-8"), digest_size=8).hexdigest()
 
 
-def _stage_body(task: NewsflowTask, stage_name: str, payload) -> dict:
+def _stage_body(task: NewsflowTask, stage_name: str, doc: Document, doc_json: str) -> tuple[Document, str]:
+    """Run one stage on ``doc`` (``doc_json`` is its JSON); returns the output and its JSON."""
     settings = task.settings
-    doc = decode_document(payload, max_bytes=settings.max_article_bytes)
     stage = get_stage(stage_name)
-    version = f"{stage.version}-{input_digest(doc.model_dump_json())}"
+    version = f"{stage.version}-{input_digest(doc_json)}"
     cached = store.get_checkpoint(task.redis, doc.id, stage_name, version)
     if cached is not None:
-        out = Document.model_validate_json(cached)  # a redelivery: re-emit nothing
+        out, out_json = Document.model_validate_json(cached), cached  # a redelivery: re-emit nothing
     else:
         out = run_stage(stage, doc)
         if stage_name == "clean":
@@ -72,12 +67,16 @@ def _stage_body(task: NewsflowTask, stage_name: str, payload) -> dict:
         _spawn_split_offs(task, out)
         if settings.skip_duplicates and out.duplicate and out.duplicate.seen_before:
             task.request.chain = [s for s in task.request.chain or [] if s.get("task") == keys.task_name(keys.STORE_STAGE)]
-    return out.model_dump(mode="json")
+    return out, out_json
 
 
-def _store_body(task: NewsflowTask, payload) -> None:
+def _decode(task: NewsflowTask, payload) -> tuple[Document, str]:
     doc = decode_document(payload, max_bytes=task.settings.max_article_bytes)
-    store.save_document(task.redis, task.settings, doc.model_dump_json(), doc.id)
+    return doc, doc.model_dump_json()
+
+
+def _store_body(task: NewsflowTask, doc: Document, doc_json: str) -> None:
+    store.save_document(task.redis, task.settings, doc_json, doc.id)
 
 
 def _run_with_following(task: NewsflowTask, stage_name: str, payload) -> dict | None:
@@ -88,7 +87,9 @@ def _run_with_following(task: NewsflowTask, stage_name: str, payload) -> dict | 
     without the hop. A step that fails inline is handed on through its queue instead,
     so its own task applies the retry / dead-letter policy and names the right stage.
     """
-    out = _stage_body(task, stage_name, payload)
+    # Decoded once; fused stages pass the Document and its JSON along (the JSON is also
+    # the next stage's checkpoint input), so nothing is re-parsed or re-serialised.
+    out, out_json = _stage_body(task, stage_name, *_decode(task, payload))
     inline = getattr(task.app, "newsflow_inline_stages", None) or ()
     chain = task.request.chain
     while chain and isinstance(chain[-1], dict):
@@ -98,15 +99,15 @@ def _run_with_following(task: NewsflowTask, stage_name: str, payload) -> dict | 
             break
         try:
             if name == keys.STORE_STAGE:
-                _store_body(task, out)
+                _store_body(task, out, out_json)
                 chain.pop()
                 return None  # stored: nothing left to hand on
-            out_next = _stage_body(task, name, out)
+            out_next = _stage_body(task, name, out, out_json)
         except Exception:  # the queued task for this step will handle it properly
             break
         chain.pop()
-        out = out_next
-    return out
+        out, out_json = out_next
+    return out.model_dump(mode="json")
 
 
 def _spawn_split_offs(task: NewsflowTask, parent: Document) -> None:
@@ -125,7 +126,7 @@ def register_tasks(app: Celery) -> None:
     @app.task(name=keys.task_name(keys.STORE_STAGE), bind=True, base=NewsflowTask, shared=False)
     def store_document(self, payload) -> None:
         """Write the finished Document to ``newsflow:doc:<id>`` and XADD ``newsflow:events:done``."""
-        self.guarded(keys.STORE_STAGE, payload, lambda: _store_body(self, payload))
+        self.guarded(keys.STORE_STAGE, payload, lambda: _store_body(self, *_decode(self, payload)))
 
     @app.task(name=keys.task_name("ingest"), bind=True, base=NewsflowTask, shared=False)
     def ingest(self, article, stages=None) -> None:
