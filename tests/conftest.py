@@ -7,6 +7,8 @@ fail under ``CI=true``, where a Redis must be running.
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -25,14 +27,47 @@ def _redis_answers(url: str) -> bool:
         return False
 
 
+def _skip_or_fail(reason: str):
+    # .ci/run provides every service and binary, so under CI a missing one is a failure.
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
-def redis_url() -> str:
+def unavailable():
+    """Call with a reason when something a test needs is missing: skip locally, fail under CI=true."""
+    return _skip_or_fail
+
+
+@pytest.fixture(scope="session")
+def binary(unavailable):
+    """Find an executable by name, or skip (locally) / fail (CI) naming it."""
+
+    def find(name: str) -> str:
+        return shutil.which(name) or unavailable(f"{name} is not installed")
+
+    return find
+
+
+@pytest.fixture(scope="session")
+def free_port():
+    """Returns a function giving a free local TCP port (so no other server answers in its place)."""
+    return _free_port
+
+
+@pytest.fixture(scope="session")
+def redis_url(unavailable) -> str:
     """URL of a real, empty-able Redis database for integration tests (default db 15)."""
     url = os.environ.get("NEWSFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     if not _redis_answers(url):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but no Redis answers at {url}: .ci/run must start one")
-        pytest.skip(f"no Redis at {url} (set NEWSFLOW_TEST_REDIS_URL or start redis-server)")
+        unavailable(f"no Redis answers at {url} (set NEWSFLOW_TEST_REDIS_URL or start redis-server)")
     return url
 
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -202,17 +200,10 @@ def _sigkill_scenario(chaos_settings, redis_url):
 
 
 @pytest.fixture
-def own_redis(tmp_path):
+def own_redis(tmp_path, binary, free_port):
     """A private redis-server with appendonly on (fsync always), restartable by the test."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but redis-server is not installed")
-        pytest.skip("redis-server not installed")
-    with socket.socket() as probe:  # a free port, so no other Redis can answer in its place
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--appendonly", "yes", "--appendfsync", "always",
+    port = free_port()
+    args = [binary("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--appendonly", "yes", "--appendfsync", "always",
             "--save", "", "--dir", str(tmp_path), "--daemonize", "no"]
     procs = []
 

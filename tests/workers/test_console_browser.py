@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -65,7 +64,7 @@ SCRIPT_BODY = (
 )
 
 
-def _tools() -> tuple[str, str]:
+def _tools(unavailable) -> tuple[str, str]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
     try:
@@ -73,17 +72,9 @@ def _tools() -> tuple[str, str]:
     except ImportError:
         chromium = None
     if not (chromium and driver):
-        message = "needs chromium, chromium-driver (apt-get install chromium chromium-driver) and selenium"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but the browser test cannot run: {message}")
-        pytest.skip(message)
+        unavailable("the browser test needs chromium, chromium-driver "
+                    "(apt-get install chromium chromium-driver) and selenium")
     return chromium, driver
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _annotate_seed(doc):
@@ -106,7 +97,7 @@ def _annotate_seed(doc):
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, free_port):
     """An embedded run (worker + fakeredis) with the seed and a <script> article, served over HTTP."""
     import uvicorn
 
@@ -128,7 +119,7 @@ def served(tmp_path_factory):
         assert "<script>" in script_doc.text, "the clean stage no longer keeps the tag as text; adapt the test"
 
         server = uvicorn.Server(uvicorn.Config(create_console(app, inspect_timeout_s=0.2), host="127.0.0.1",
-                                               port=_free_port(), log_level="warning"))
+                                               port=free_port(), log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 20
@@ -146,9 +137,9 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def browser(tmp_path_factory, unavailable):
     """Headless Debian Chromium through chromedriver (nothing is downloaded)."""
-    chromium, chromedriver = _tools()
+    chromium, chromedriver = _tools(unavailable)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -1,8 +1,5 @@
 """Redis AUTH and TLS (rediss://) URLs carry a whole pipeline run, with the password masked."""
 
-import os
-import shutil
-import socket
 import subprocess
 import time
 
@@ -19,28 +16,13 @@ pytestmark = pytest.mark.redis
 PASSWORD = "s3cret-pw"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _need(binary: str) -> str:
-    path = shutil.which(binary)
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but {binary} is not installed")
-        pytest.skip(f"{binary} not installed")
-    return path
-
-
 @pytest.fixture
-def private_redis(tmp_path):
+def private_redis(tmp_path, binary):
     """Start redis-server with the given extra arguments; stopped after the test."""
     procs = []
 
     def start(*args):
-        proc = subprocess.Popen([_need("redis-server"), "--bind", "127.0.0.1", "--save", "",
+        proc = subprocess.Popen([binary("redis-server"), "--bind", "127.0.0.1", "--save", "",
                                  "--requirepass", PASSWORD, "--dir", str(tmp_path), *args],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)
@@ -68,20 +50,20 @@ def _run(url: str) -> None:
     reset_clients()
 
 
-def test_auth_url(private_redis, clean_env):
-    port = _free_port()
+def test_auth_url(private_redis, clean_env, free_port):
+    port = free_port()
     private_redis("--port", str(port))
     with pytest.raises(redis_lib.AuthenticationError):
         redis_lib.Redis(port=port).ping()
     _run(f"redis://:{PASSWORD}@127.0.0.1:{port}/0")
 
 
-def test_tls_url(private_redis, clean_env, tmp_path):
-    openssl = _need("openssl")
+def test_tls_url(private_redis, clean_env, tmp_path, binary, free_port):
+    openssl = binary("openssl")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
                     str(cert), "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     private_redis("--port", "0", "--tls-port", str(port), "--tls-cert-file", str(cert), "--tls-key-file", str(key),
                   "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no")
     _run(f"rediss://:{PASSWORD}@localhost:{port}/0?ssl_cert_reqs=required&ssl_ca_certs={cert}")
