@@ -66,6 +66,10 @@ def celery_config(settings: Settings) -> dict:
 def create_app(settings: Settings | None = None) -> Celery:
     """A Celery app for ``settings`` with the newsflow tasks registered."""
     settings = settings or get_settings()
+    if (settings.broker_url or "").split("://")[0] in ("redis", "rediss"):
+        from workers.transport import install
+
+        install()  # a non-message on a queue is dead-lettered instead of ending the worker
     app = Celery("newsflow", set_as_current=False)
     app.conf.update(celery_config(settings))
     app.newsflow_settings = settings  # tasks read their settings from their app

@@ -315,6 +315,10 @@ def worker(stages, concurrency, pool, loglevel, hostname, supervise):
     app = get_app()
     if settings.fuse_stages:
         app.newsflow_inline_stages = frozenset(names)
+    from workers.ledger import Reconciler
+
+    # In the parent process only: a forking pool's children never start it.
+    Reconciler(app).start()
     app.worker_main(argv)
 
 

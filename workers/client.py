@@ -13,10 +13,10 @@ from pipeline.ids import article_id
 from pipeline.intake import parse_article
 from pipeline.models import ArticleIn, DeadLetter, Document
 from pipeline.registry import pipeline_through
-from workers import deadletters, keys, store
+from workers import deadletters, keys, ledger, store
 from workers.app import create_app
 from workers.connection import redis_client
-from workers.flow import build_chain
+from workers.flow import publish_chain
 from workers.settings import Settings, get_settings, mask_secrets
 
 
@@ -73,18 +73,30 @@ class Client:
         return self.publish(docs, stages=stages)
 
     def publish(self, docs: list[Document], *, stages: list[str] | None = None) -> list[str]:
-        """Publish already-prepared Documents (pipelined on one producer connection)."""
+        """Publish already-prepared Documents (pipelined on one producer connection).
+
+        Each article enters the in-flight ledger first (:mod:`workers.ledger`), so one
+        that the broker loses later is published again; the ones a broker failure kept
+        from going out leave the ledger again.
+        """
         run = pipeline_through(stages)
         sent: list[str] = []
-        if docs:
-            # A resubmission must not be reported failed by an older dead letter.
-            self.redis.delete(*(keys.dead_index_key(d.id) for d in docs))
+        if not docs:
+            return sent
+        payloads = [doc.model_dump(mode="json") for doc in docs]
+        # A resubmission must not be reported failed by an older dead letter.
+        self.redis.delete(*(keys.dead_index_key(d.id) for d in docs))
+        ledger.track(self.redis, self.settings, ((p, run) for p in payloads))
         try:
             with self.app.producer_or_acquire() as producer:
-                for doc in docs:
-                    build_chain(self.app, doc.model_dump(mode="json"), run).apply_async(producer=producer)
-                    sent.append(doc.id)
+                for payload in payloads:
+                    publish_chain(self.app, payload, run, producer=producer)
+                    sent.append(payload["id"])
         except (OperationalError, ConnectionError, OSError) as exc:
+            unsent = [p["id"] for p in payloads[len(sent):]]
+            pipe = self.redis.pipeline(transaction=False)
+            ledger.settle(pipe, unsent)
+            pipe.execute()
             raise SubmitError(
                 f"broker unreachable after {len(sent)} of {len(docs)} articles: {mask_secrets(str(exc))}",
                 sent_ids=sent,

@@ -8,7 +8,7 @@ import time
 import redis
 
 from pipeline.models import DeadLetter
-from workers import keys
+from workers import keys, ledger
 from workers.settings import Settings
 
 
@@ -20,7 +20,11 @@ def add(client: redis.Redis, settings: Settings, letter: DeadLetter) -> str:
     }
     entry_id = client.xadd(keys.DEAD_STREAM, fields, maxlen=settings.dead_maxlen, approximate=True)
     if letter.article_id:
-        client.set(keys.dead_index_key(letter.article_id), entry_id, ex=settings.result_ttl_s)
+        # Kept with its payload in the stream, the article has left the in-flight ledger.
+        pipe = client.pipeline(transaction=True)
+        pipe.set(keys.dead_index_key(letter.article_id), entry_id, ex=settings.result_ttl_s)
+        ledger.settle(pipe, [letter.article_id])
+        pipe.execute()
     return entry_id
 
 

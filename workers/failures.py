@@ -22,7 +22,7 @@ from pipeline.errors import NewsflowError, PermanentError, RetryableError
 from pipeline.models import DeadLetter
 from workers import deadletters
 from workers.connection import redis_client
-from workers.flow import remaining_stages
+from workers.flow import article_headers, remaining_stages
 from workers.settings import Settings, mask_secrets
 
 log = logging.getLogger("newsflow.worker")
@@ -105,7 +105,8 @@ class NewsflowTask(Task):
                 self.settings.max_retries, delay,
             )
             try:
-                raise self.retry(exc=exc, countdown=delay, max_retries=self.settings.max_retries)
+                raise self.retry(exc=exc, countdown=delay, max_retries=self.settings.max_retries,
+                                 headers=article_headers(payload))
             except Reject as rejected:
                 # Celery rejects *without* requeue when it cannot publish the retry (broker
                 # down), which would drop the message. Requeue instead; if even that fails
@@ -150,7 +151,8 @@ class NewsflowTask(Task):
             return
         following = self.app.signature(chain.pop())
         following.apply_async(
-            (result,), chain=chain or None, parent_id=self.request.id, root_id=self.request.root_id
+            (result,), chain=chain or None, parent_id=self.request.id, root_id=self.request.root_id,
+            headers=article_headers(result),
         )
         self.request.chain = None  # handed on: Celery must not publish it a second time
 

@@ -28,6 +28,16 @@ def build_chain(app: Celery, doc: dict, stages: list[str]) -> chain:
     return chain(*steps)
 
 
+def article_headers(doc: dict) -> dict:
+    """Message headers naming the article a task message carries (the ledger's broker scan)."""
+    return {keys.ARTICLE_HEADER: doc.get("id")} if isinstance(doc, dict) and doc.get("id") else {}
+
+
+def publish_chain(app: Celery, doc: dict, stages: list[str], **options) -> None:
+    """Publish :func:`build_chain` for ``doc``, its messages naming the article in a header."""
+    build_chain(app, doc, stages).apply_async(headers=article_headers(doc), **options)
+
+
 def remaining_stages(request_chain: list | None) -> list[str]:
     """Stage names still to run after the current task, read from ``task.request.chain``."""
     names = []

@@ -27,6 +27,14 @@ def events_stream(stage: str) -> str:
 DONE_STREAM = events_stream("done")
 DEAD_STREAM = f"{PREFIX}:dead"
 
+# The in-flight ledger (workers.ledger): article id -> lease deadline, and id -> entry payload.
+INFLIGHT = f"{PREFIX}:inflight"
+INFLIGHT_ENTRIES = f"{PREFIX}:inflight:entry"
+RECONCILE_LOCK = f"{PREFIX}:inflight:lock"
+REPUBLISHED_TOTAL = f"{PREFIX}:inflight:republished"
+# Message header naming the article a task message carries (the broker scan reads it).
+ARTICLE_HEADER = "newsflow_id"
+
 
 def doc_key(article_id: str) -> str:
     """Where the finished Document of ``article_id`` is stored (JSON)."""
@@ -56,3 +64,15 @@ def band_index(band: str) -> str:
 def signature_key(article_id: str) -> str:
     """The near-duplicate signature of ``article_id``, to confirm LSH candidates."""
     return f"{PREFIX}:dup:sig:{article_id}"
+
+
+# kombu's Redis transport keeps a queue's messages in one list per priority step and the
+# messages workers hold in one hash (its defaults; newsflow sets no key prefix).
+KOMBU_PRIORITY_SEP = "\x06\x16"
+KOMBU_PRIORITY_STEPS = (0, 3, 6, 9)
+KOMBU_UNACKED_KEY = "unacked"
+
+
+def broker_lists(queue_name: str) -> list[str]:
+    """The Redis lists that hold ``queue_name``'s messages in a Redis broker."""
+    return [queue_name if step == 0 else f"{queue_name}{KOMBU_PRIORITY_SEP}{step}" for step in KOMBU_PRIORITY_STEPS]

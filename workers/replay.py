@@ -8,13 +8,20 @@ from celery import Celery
 
 from pipeline.errors import InvalidArticle
 from pipeline.models import DeadLetter
-from workers import deadletters, keys
+from workers import deadletters, keys, ledger
 from workers.connection import redis_client
-from workers.flow import build_chain, stage_signature
+from workers.flow import publish_chain, stage_signature
+from workers.transport import QUARANTINE_STAGE
 
 
 def replay_letter(app: Celery, letter: DeadLetter) -> None:
     """Publish ``letter``'s original payload to its failed stage, followed by the stages it still had."""
+    if letter.stage == QUARANTINE_STAGE:
+        raise InvalidArticle(
+            "this dead letter is an item that was not a newsflow message; there is nothing to replay",
+            hint="fix the producer that wrote it, resubmit the article, then `newsflow dlq purge`",
+            code="E109",
+        )
     try:
         payload = json.loads(letter.payload)
     except json.JSONDecodeError:
@@ -24,11 +31,13 @@ def replay_letter(app: Celery, letter: DeadLetter) -> None:
             code="E106",
         ) from None
     if letter.stage == "ingest":
+        # The ingest task tracks the article once it has validated it.
         stage_signature(app, "ingest", payload).apply_async()
-    elif letter.stage == keys.STORE_STAGE:
-        build_chain(app, payload, []).apply_async()
-    else:
-        build_chain(app, payload, [letter.stage, *letter.remaining]).apply_async()
+        return
+    stages = [] if letter.stage == keys.STORE_STAGE else [letter.stage, *letter.remaining]
+    if isinstance(payload, dict) and payload.get("id"):
+        ledger.track(redis_client(app.newsflow_settings), app.newsflow_settings, [(payload, stages)])
+    publish_chain(app, payload, stages)
 
 
 def replay(app: Celery, entry_ids: list[str] | None = None) -> list[str]:
@@ -39,7 +48,9 @@ def replay(app: Celery, entry_ids: list[str] | None = None) -> list[str]:
     """
     client = redis_client(app.newsflow_settings)
     if entry_ids is None:
-        entries = [(eid, letter) for eid, letter in deadletters.list_letters(client, count=10**9)][::-1]
+        # Quarantined items have nothing to replay; they stay listed until purged.
+        entries = [(eid, letter) for eid, letter in deadletters.list_letters(client, count=10**9)
+                   if letter.stage != QUARANTINE_STAGE][::-1]
     else:
         entries = []
         for eid in entry_ids:

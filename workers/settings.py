@@ -70,6 +70,16 @@ class Settings(BaseSettings):
         description="Run consecutive stages served by the same worker in one task, without a "
         "broker hop (events and checkpoints stay per stage).",
     )
+    inflight_lease_s: int | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds an article may go without progress before the reconciler looks "
+        "for its message in the broker and re-enqueues it if it is gone. Unset = "
+        "visibility_timeout_s + stage_time_limit_s.",
+    )
+    reconcile_interval_s: float = Field(
+        default=30.0, gt=0, description="How often a worker checks the in-flight ledger for lost articles."
+    )
     skip_duplicates: bool = Field(
         default=False, description="Stop processing an article whose exact content was stored before."
     )
@@ -90,6 +100,10 @@ class Settings(BaseSettings):
                 "or Redis redelivers tasks that are still running",
                 hint=f"set it above {self.stage_time_limit_s}",
             )
+        if self.inflight_lease_s is None:
+            # Past this, a message that is still alive is queued or redelivered (kombu
+            # restores unacked messages after the visibility timeout).
+            self.inflight_lease_s = self.visibility_timeout_s + self.stage_time_limit_s
         if self.broker_url and self.effective_redis_url is None:
             raise ConfigError(
                 f"the broker {mask_url(self.broker_url)} is not Redis, so the store needs its own Redis",

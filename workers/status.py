@@ -15,15 +15,9 @@ from dataclasses import asdict, dataclass, field
 import redis
 from celery import Celery
 
-from workers import deadletters, keys, store
+from workers import deadletters, keys, ledger, store
 from workers.connection import redis_client
 from workers.settings import Settings, mask_secrets, mask_url
-
-# kombu's Redis transport keeps a queue per priority step (``name``, ``name\x06\x163``...)
-# and reserved-but-unacked messages in one hash, keyed by delivery tag.
-KOMBU_PRIORITY_SEP = "\x06\x16"
-KOMBU_PRIORITY_STEPS = (0, 3, 6, 9)
-KOMBU_UNACKED_KEY = "unacked"
 
 WINDOW_S = 60  # "events in the last minute"
 CHART_BUCKET_S = 10
@@ -122,6 +116,9 @@ class PipelineStatus:
     store_size: int | None
     done_last_minute: int
     problems: list[str] = field(default_factory=list)
+    # The in-flight ledger: submitted and not yet stored or dead-lettered; overdue = lease
+    # ran out; republished = ever re-sent after the broker lost them (workers.ledger).
+    ledger: dict[str, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -206,10 +203,10 @@ def broker_queue_figures(settings: Settings, stages: list[str]) -> tuple[dict, d
             broker = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5)
             pipe = broker.pipeline(transaction=False)
             for stage in stages:
-                for name in _priority_queues(keys.queue(stage)):
+                for name in keys.broker_lists(keys.queue(stage)):
                     pipe.llen(name)
             lengths = pipe.execute()
-            per = len(KOMBU_PRIORITY_STEPS)
+            per = len(keys.KOMBU_PRIORITY_STEPS)
             for i, stage in enumerate(stages):
                 depth[stage] = sum(lengths[i * per:(i + 1) * per])
             flight.update(_unacked_by_stage(broker, stages))
@@ -221,15 +218,11 @@ def broker_queue_figures(settings: Settings, stages: list[str]) -> tuple[dict, d
     return depth, flight, None
 
 
-def _priority_queues(queue: str) -> list[str]:
-    return [queue if step == 0 else f"{queue}{KOMBU_PRIORITY_SEP}{step}" for step in KOMBU_PRIORITY_STEPS]
-
-
 def _unacked_by_stage(broker: redis.Redis, stages: list[str]) -> dict[str, int]:
     """Reserved messages per stage, from the routing key kombu records with each one."""
     counts = {s: 0 for s in stages}
     by_queue = {keys.queue(s): s for s in stages}
-    for _tag, raw in broker.hscan_iter(KOMBU_UNACKED_KEY, count=500):
+    for _tag, raw in broker.hscan_iter(keys.KOMBU_UNACKED_KEY, count=500):
         try:
             _message, _exchange, routing_key = json.loads(raw)
         except (ValueError, TypeError):
@@ -314,6 +307,7 @@ def collect(app: Celery, *, inspect_timeout_s: float = 1.0, ask_workers: bool = 
         result.done_last_minute = sum(1 for e in done_ids if entry_time(e) >= now - WINDOW_S)
         result.dead_letters = dead
         result.store_size = store.store_size(client)
+        result.ledger = ledger.counts(client, now)
     except (redis.exceptions.RedisError, _SameServerDown) as exc:
         if not isinstance(exc, _SameServerDown):
             problems.append(
@@ -360,6 +354,11 @@ def format_text(status: PipelineStatus) -> str:
         + (f" (also {', '.join(f'{k}: {v}' for k, v in sorted(other_dead.items()))})" if other_dead else "")
     )
     lines.append(f"store: {num(status.store_size)} document(s)")
+    if status.ledger is not None:
+        lines.append(
+            f"in flight: {status.ledger['in_flight']} article(s), {status.ledger['overdue']} overdue; "
+            f"re-sent after a broker loss: {status.ledger['republished']}"
+        )
     if status.workers is None:
         lines.append("workers: unknown (could not ask)")
     elif not status.workers:

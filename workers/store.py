@@ -8,7 +8,7 @@ import redis
 
 from pipeline.models import Document, Duplicate
 from pipeline.text.neardup import NEAR_SIMILARITY, band_keys, similarity
-from workers import events, keys
+from workers import events, keys, ledger
 from workers.settings import Settings
 
 
@@ -30,10 +30,12 @@ def commit_stage(
     """Record ``stage``'s output and publish its event in one transaction.
 
     Both or neither happen, so a crash never leaves an event without a checkpoint
-    (which would re-emit it on redelivery) or the reverse.
+    (which would re-emit it on redelivery) or the reverse. The article's in-flight lease
+    is renewed in the same round trip: it made progress.
     """
     pipe = client.pipeline(transaction=True)
     pipe.set(keys.checkpoint_key(article_id, stage, version), doc_json, ex=settings.result_ttl_s)
+    ledger.renew(pipe, settings, article_id)
     events.publish(
         pipe,
         stage,
@@ -48,13 +50,18 @@ def save_document(client: redis.Redis, settings: Settings, doc_json: str, articl
 
     Idempotent by id: the document key is overwritten with the same content, and the
     done event is emitted once per stored version. Returns False when it was already stored.
+    Either way the article leaves the in-flight ledger.
     """
     marker = keys.checkpoint_key(article_id, keys.STORE_STAGE, "1")
     digest = hashlib.blake2b(doc_json.encode("utf-8"), digest_size=16).hexdigest()
     if client.get(marker) == digest:
+        pipe = client.pipeline(transaction=False)
+        ledger.settle(pipe, [article_id])
+        pipe.execute()
         return False
     pipe = client.pipeline(transaction=True)
     pipe.set(keys.doc_key(article_id), doc_json, ex=settings.result_ttl_s)
+    ledger.settle(pipe, [article_id])
     pipe.set(marker, digest, ex=settings.result_ttl_s)
     pipe.delete(keys.dead_index_key(article_id))
     events.publish(

@@ -20,10 +20,10 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 
 
 def supervise(argv: list[str], *, min_uptime_s: float = 30.0, max_backoff_s: float = 30.0) -> int:
-    """Run ``argv`` as a child; restart it after an abnormal exit; return its final exit code.
+    """Run ``argv`` as a child; restart it whenever it exits unasked; return its final exit code.
 
     A stop signal is forwarded to the child (SIGTERM = Celery's warm shutdown) and ends
-    supervision. Restarts back off exponentially unless the child stayed up
+    supervision; any other exit, whatever its code, is a crash. Restarts back off exponentially unless the child stayed up
     ``min_uptime_s``.
     """
     state = {"stopping": False, "child": None}
@@ -41,8 +41,10 @@ def supervise(argv: list[str], *, min_uptime_s: float = 30.0, max_backoff_s: flo
             started = time.monotonic()
             state["child"] = child = subprocess.Popen(argv)
             code = child.wait()
-            if state["stopping"] or code == 0:
+            if state["stopping"]:
                 return code
+            # Without a stop signal a worker never means to exit: Celery ends with code 0
+            # after an "Unrecoverable error" too (seen: a non-JSON message on a queue).
             if time.monotonic() - started >= min_uptime_s:
                 delay = 1.0
             print(f"newsflow: worker exited with code {code}; restarting in {delay:.0f}s "

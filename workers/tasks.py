@@ -16,10 +16,11 @@ from pipeline.models import Document
 from pipeline.registry import STAGE_ORDER, get_stage, pipeline_through
 from pipeline.runner import run_stage
 from pipeline.split import split_off_documents
-from workers import keys, store
+from workers import keys, ledger, store
 from workers.failures import NewsflowTask
 from workers.embedded import WAKEUP_TASK
-from workers.flow import build_chain, remaining_stages
+from workers.transport import QUARANTINE_STAGE, QUARANTINE_TASK
+from workers.flow import publish_chain, remaining_stages
 
 
 def decode_document(payload, *, max_bytes: int) -> Document:
@@ -114,8 +115,11 @@ def _spawn_split_offs(task: NewsflowTask, parent: Document) -> None:
     # Children follow the parent's own remaining stages; their ids are stable, so a
     # redelivered clean spawns the same children and their checkpoints dedupe the work.
     stages = ["clean", *remaining_stages(task.request.chain)]
-    for child in split_off_documents(parent):
-        build_chain(task.app, child.model_dump(mode="json"), stages).apply_async()
+    children = [child.model_dump(mode="json") for child in split_off_documents(parent)]
+    if children:
+        ledger.track(task.redis, task.settings, ((child, stages) for child in children))
+    for child in children:
+        publish_chain(task.app, child, stages)
 
 
 def register_tasks(app: Celery) -> None:
@@ -134,11 +138,26 @@ def register_tasks(app: Celery) -> None:
 
         def work():
             parsed = parse_article(article, max_bytes=self.settings.max_article_bytes)
-            doc = Document.from_article(parsed, article_id(parsed))
-            build_chain(self.app, doc.model_dump(mode="json"), pipeline_through(stages)).apply_async()
+            doc = Document.from_article(parsed, article_id(parsed)).model_dump(mode="json")
+            run = pipeline_through(stages)
+            ledger.track(self.redis, self.settings, [(doc, run)])
+            publish_chain(self.app, doc, run)
 
         self.guarded("ingest", article, work)
 
+
+    @app.task(name=QUARANTINE_TASK, bind=True, base=NewsflowTask, shared=False)
+    def quarantine(self, raw, reason) -> None:
+        """Dead-letter an item found on a queue that is not a newsflow message (see workers.transport)."""
+
+        def work():
+            raise InvalidArticle(
+                f"an item on a newsflow queue is not a Celery JSON message: {reason}",
+                hint="publish through newsflow.client, `newsflow submit` or the newsflow.ingest task",
+                code="E108",
+            )
+
+        self.guarded(QUARANTINE_STAGE, raw, work)
 
     @app.task(name=WAKEUP_TASK, shared=False, ignore_result=True)
     def wakeup() -> None:

@@ -120,8 +120,8 @@ def test_redis_broker_depth_in_flight_and_lua_figures(redis_settings, redis_stor
     app = create_app(redis_settings)
     broker = redis_lib.Redis.from_url(redis_settings.broker_url, decode_responses=True)
     broker.rpush(keys.queue("entities"), "m1", "m2")
-    broker.rpush(keys.queue("entities") + status.KOMBU_PRIORITY_SEP + "3", "m3")
-    broker.hset(status.KOMBU_UNACKED_KEY, "tag-1", json.dumps([{"body": "..."}, "newsflow", keys.queue("topics")]))
+    broker.rpush(keys.queue("entities") + keys.KOMBU_PRIORITY_SEP + "3", "m3")
+    broker.hset(keys.KOMBU_UNACKED_KEY, "tag-1", json.dumps([{"body": "..."}, "newsflow", keys.queue("topics")]))
     for ms in (1.0, 2.0, 3.0):
         _event(redis_store, redis_settings, "clean", ms)
     letter = DeadLetter(article_id="x", stage="topics", error_type="StageError", code="E200",
