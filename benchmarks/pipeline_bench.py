@@ -78,6 +78,42 @@ def bench_stages(articles: list[ArticleIn]) -> dict:
     return out
 
 
+def _run_slice(articles: list[ArticleIn]) -> int:
+    """All four stages on ``articles`` in this (forked) process; returns how many finished."""
+    done = 0
+    for article in articles:
+        doc = Document.from_article(article, article_id(article))
+        try:
+            for name in STAGE_ORDER:
+                doc = run_stage(name, doc)
+            done += 1
+        except Exception:  # counted as not done, like a dead letter
+            pass
+    return done
+
+
+def bench_in_process(articles: list[ArticleIn], procs: int) -> dict:
+    """All stages in ``procs`` plain processes (forked after the models load), no broker.
+
+    This is the in-process throughput "on the same number of cores" that broker overhead
+    is measured against: N processes on N cores also share caches and memory bandwidth,
+    which a 1-core figure times N would ignore.
+    """
+    import multiprocessing
+
+    from pipeline.resources import preload
+
+    preload()
+    slices = [articles[i::procs] for i in range(procs)]
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(procs) as pool:
+        pool.map(_run_slice, [a[:2] for a in slices])  # warm each process
+        started = time.perf_counter()
+        done = sum(pool.map(_run_slice, slices))
+        wall = time.perf_counter() - started
+    return {"procs": procs, "articles_per_s": round(len(articles) / wall, 1), "finished": done}
+
+
 def bench_embedded(articles: list[ArticleIn]) -> dict:
     """End to end in this process: the Celery tasks over the memory transport and fakeredis."""
     from workers.app import create_app
@@ -132,8 +168,24 @@ def _rss_peak_mb(pid: int) -> dict:
     return {"main": hwm(pid), "children": [hwm(c) for c in children]}
 
 
+TOPOLOGIES = ("all", "split")
+
+
+def worker_specs(topology: str, procs: int) -> list[tuple[str | None, int]]:
+    """(stages, processes) per worker: ``all`` = one all-stages worker with ``procs``
+    processes; ``split`` = a dedicated entities worker beside a worker for the rest."""
+    if topology == "all":
+        return [(None, procs)]
+    if topology == "split":
+        if procs < 2:
+            raise SystemExit("bench: --topology split needs at least 2 processes (1 entities + 1 rest)")
+        rest = procs // 2
+        return [("clean,language,topics,store", rest), ("entities", procs - rest)]
+    raise SystemExit(f"bench: unknown topology {topology!r}; choose from {', '.join(TOPOLOGIES)}")
+
+
 def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturation_only: bool = False,
-                pool: str = "prefork") -> dict:
+                pool: str = "prefork", topology: str = "all") -> dict:
     """End to end through Redis with ``procs`` worker processes: saturation and half-rate latency."""
     import redis as redis_lib
 
@@ -148,17 +200,22 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
     app = create_app(settings)
     client = Client(settings, app)
     env = {**os.environ, "NEWSFLOW_BROKER_URL": redis_url}
-    node = f"newsflow-bench-{procs}"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "workers.cli", "worker", "--no-supervise", "--concurrency", str(procs),
-         "--pool", pool,
-         "--loglevel", "WARNING", "-n", f"{node}@%h"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    nodes, workers = [], []
+    for n, (stages, count) in enumerate(worker_specs(topology, procs)):
+        node = f"newsflow-bench-{topology}-{n}"
+        nodes.append(node)
+        workers.append(subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "worker", "--no-supervise", "--concurrency", str(count),
+             "--pool", pool, "--loglevel", "WARNING", "-n", f"{node}@%h", *(["--stages", stages] if stages else [])],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
     try:
         deadline = time.monotonic() + 120
-        while not any(next(iter(r)).startswith(node) for r in (app.control.ping(timeout=0.5) or [])):
+        while True:
+            up = {next(iter(r)).split("@")[0] for r in (app.control.ping(timeout=0.5) or [])}
+            if all(node in up for node in nodes):
+                break
             if time.monotonic() > deadline:
-                raise SystemExit("bench: worker did not start")
+                raise SystemExit("bench: workers did not start")
         warm = [_tagged(a, f"warm{procs}") for a in articles[: max(2, procs * 2)]]
         client.publish(warm)
         for d in warm:
@@ -178,6 +235,7 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
         sat_lat = [(done_at[i] - sent_at[i]) * 1000 for i in sent_at if i in done_at]
         result = {
             "procs": procs,
+            "topology": topology,
             "articles_per_s": round(len(docs) / wall, 1),
             "words_per_s": round(words / wall),
             "stored": len(stored),
@@ -206,15 +264,39 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
                 "half_rate_p95_ms": round(percentile(half, 95), 1),
                 "half_rate_p99_ms": round(percentile(half, 99), 1),
             })
-        result["rss_peak_mb"] = _rss_peak_mb(worker.pid)
+        result["rss_peak_mb"] = _rss_peak_mb(workers[0].pid)
+        result["workers"] = [{"stages": stages or "all", "processes": count, "cpu_s": _cpu_s(w.pid),
+                              "rss_peak_mb": _rss_peak_mb(w.pid)}
+                             for (stages, count), w in zip(worker_specs(topology, procs), workers)]
         return result
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGTERM)
+        for worker in workers:
+            try:
+                worker.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
         redis_lib.Redis.from_url(redis_url).flushdb()
+
+
+def _cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by a worker and its pool children."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            pids += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    try:
+        for p in pids:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    except (OSError, IndexError, ValueError):
+        return None
+    return round(total, 1)
 
 
 def _done_times(client) -> dict[str, float]:
@@ -239,9 +321,14 @@ def render(report: dict) -> str:
         lines += ["", f"embedded end to end: {emb['articles_per_s']} art/s, {emb['words_per_s']} words/s "
                       f"(stored {emb['stored']}, dead {emb['dead']})"]
     for run in report.get("redis", []):
-        lines += ["", f"Redis, {run['procs']} worker process(es): {run['articles_per_s']} art/s, "
+        lines += ["", f"Redis, {run['procs']} worker process(es), topology {run['topology']}: "
+                      f"{run['articles_per_s']} art/s, "
                       f"{run['words_per_s']} words/s ({run['words_per_s'] // run['procs']} per core), "
-                      f"broker overhead {run['broker_overhead']:.1%}",
+                      f"broker overhead {run['broker_overhead']:.1%} "
+                      f"(in-process on {run['procs']} core(s): {run['in_process_articles_per_s']} art/s)",
+                  "  workers: " + "; ".join(
+                      f"{w['stages']} x{w['processes']}: cpu {w['cpu_s']} s, peak RSS main "
+                      f"{w['rss_peak_mb']['main']['peak_rss']} MB" for w in run["workers"]),
                   f"  saturation latency p50 {run['saturation_p50_ms']} ms, p95 {run['saturation_p95_ms']} ms"]
         if "half_rate_p95_ms" in run:
             lines.append(f"  at {run['half_rate_articles_per_s']} art/s (half saturation): p50 "
@@ -264,6 +351,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--procs", default="1,2", help="worker process counts for the Redis runs")
     parser.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"],
                         help="worker pool for the Redis runs")
+    parser.add_argument("--topology", default="all", choices=TOPOLOGIES,
+                        help="all = N all-stages processes; split = a dedicated entities worker beside one for the rest")
     parser.add_argument("--skip-embedded", action="store_true")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
@@ -272,12 +361,15 @@ def main(argv: list[str]) -> int:
     if not args.skip_embedded:
         report["embedded"] = bench_embedded(articles)
     if args.redis_url:
-        inproc = report["stages"]["all_stages"]["articles_per_s"]
-        runs = []
+        runs, baselines = [], []
         for procs in [int(p) for p in args.procs.split(",")]:
-            run = bench_redis(articles, args.redis_url, procs, pool=args.pool)
-            run["broker_overhead"] = round(1 - run["articles_per_s"] / (inproc * procs), 4)
+            base = bench_in_process(articles, procs)
+            run = bench_redis(articles, args.redis_url, procs, pool=args.pool, topology=args.topology)
+            run["in_process_articles_per_s"] = base["articles_per_s"]
+            run["broker_overhead"] = round(1 - run["articles_per_s"] / base["articles_per_s"], 4)
             runs.append(run)
+            baselines.append(base)
+        report["in_process"] = baselines
         report["redis"] = runs
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 0
