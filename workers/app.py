@@ -57,7 +57,7 @@ def celery_config(settings: Settings) -> dict:
         "task_routes": {keys.task_name(s): {"queue": keys.queue(s)} for s in keys.QUEUE_STAGES},
         "task_create_missing_queues": True,
         "worker_hijack_root_logger": False,
-        "worker_send_task_events": not embedded,
+        "worker_send_task_events": settings.task_events and not embedded,
         "task_send_sent_event": False,
         "broker_pool_limit": 10,
     }

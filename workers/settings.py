@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     reconcile_interval_s: float = Field(
         default=30.0, gt=0, description="How often a worker checks the in-flight ledger for lost articles."
     )
+    task_events: bool = Field(
+        default=False,
+        description="Workers send Celery task events (what Flower shows). Off by default: the "
+        "worker's consumer process spends CPU on three events per task; newsflow's own status, "
+        "console and event streams do not need them.",
+    )
     skip_duplicates: bool = Field(
         default=False, description="Stop processing an article whose exact content was stored before."
     )
