@@ -2,7 +2,10 @@
 
 Each token gives: a word id (its folded key in the pretrained vocabulary), a stem id
 (for Arabic, the key after the proclitic split of :mod:`pipeline.ner.clitics`, so
-"وبريطانيا" also looks up بريطانيا), a shape id, a gazetteer class and character ids.
+"وبريطانيا" also looks up بريطانيا), a shape id, a gazetteer class and character ids,
+and optionally a piece vector: the normalised mean of the token's XLM-R sentencepiece
+vectors from the shipped topics table (:mod:`pipeline.topics.embedder`), which gives
+rare and unseen words a vector distilled from multilingual-e5.
 """
 
 from __future__ import annotations
@@ -95,8 +98,9 @@ class Encoder:
 
     def __init__(
         self, words: list[str], counts: list[int], chars: list[str], lexicon: dict[str, int] | None = None,
-        tag_stats: dict[str, np.ndarray] | None = None,
+        tag_stats: dict[str, np.ndarray] | None = None, pieces=None,
     ):
+        self.pieces = pieces  # a StaticEmbedder, or None for models without piece vectors
         self.lexicon = lexicon or {}
         self.tag_stats = tag_stats or {}
         self.words = list(words)
@@ -131,7 +135,34 @@ class Encoder:
         folded = fold_arabic(token).casefold()
         lex = self.lexicon.get(folded) or self.lexicon.get(stem, 0)
         chars = tuple(self.char_index.get(c, UNK) for c in fold_arabic(token)[:MAX_CHARS])
-        return wid, sid, shape(token), lex, chars, stats, stem_stats, stem == key
+        rows = tuple(self.pieces.piece_rows(token).tolist()) if self.pieces is not None else ()
+        return wid, sid, shape(token), lex, chars, stats, stem_stats, stem == key, rows
+
+    def _piece_vectors(self, ids: list[list[tuple]], T: int) -> np.ndarray:
+        """(B, T, dim) unit-length sum of each token's piece vectors (zeros when none is known).
+
+        The table rows carry SIF weights, so the sum points the way of a frequency-weighted
+        mean: a word's rare pieces count more than ``▁`` or a common suffix.
+        """
+        emb = self.pieces
+        toks = [(b * T + t, tok[8]) for b, sent in enumerate(ids) for t, tok in enumerate(sent) if tok[8]]
+        out = np.zeros((len(ids) * T, emb.dim), np.float32)
+        if toks:
+            # Pad every token to the same number of pieces with row -1 (a zero vector) and sum.
+            width = max(len(rows) for _, rows in toks)
+            index = np.full((len(toks), width), -1, np.int64)
+            for k, (_, rows) in enumerate(toks):
+                index[k, : len(rows)] = rows
+            used, inverse = np.unique(index, return_inverse=True)
+            vecs = np.zeros((len(used), emb.dim), np.float32)
+            real = used >= 0
+            vecs[real] = emb.vectors[used[real]]
+            if emb.scale is not None:
+                vecs[real] *= emb.scale[used[real]][:, None]
+            sums = vecs[inverse.reshape(index.shape)].sum(axis=1)
+            sums /= np.linalg.norm(sums, axis=1, keepdims=True) + 1e-6
+            out[np.array([w for w, _ in toks], np.int64)] = sums
+        return out.reshape(len(ids), T, emb.dim)
 
     def encode(self, sents: list[list[str]], gold: list[list[str]] | None = None) -> dict[str, np.ndarray]:
         """Padded id arrays for a batch of tokenised sentences, plus lengths.
@@ -153,7 +184,7 @@ class Encoder:
         chars = np.zeros((n, T, L), np.int64)
         lengths = np.array([len(s) for s in sents], np.int64)
         for b, sent in enumerate(ids):
-            for t, (wid, sid, shp, lx, cs, st, sst, is_same) in enumerate(sent):
+            for t, (wid, sid, shp, lx, cs, st, sst, is_same, _) in enumerate(sent):
                 words[b, t] = wid
                 stems[b, t] = sid
                 shapes[b, t] = shp
@@ -173,4 +204,7 @@ class Encoder:
                             if tag != "O":
                                 table[b, t, 1 + STAT_LABELS.index(tag[2:])] -= 1
         stats = _stat_features(counts)
-        return {"words": words, "stems": stems, "shapes": shapes, "lex": lex, "stats": stats, "stem_stats": _stat_features(stem_counts), "chars": chars, "lengths": lengths}
+        out = {"words": words, "stems": stems, "shapes": shapes, "lex": lex, "stats": stats, "stem_stats": _stat_features(stem_counts), "chars": chars, "lengths": lengths}
+        if self.pieces is not None:
+            out["pieces"] = self._piece_vectors(ids, T)
+        return out

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.errors import StageError
 from pipeline.ner.canonical import gazetteer
 from pipeline.ner.features import Encoder, lexicon_classes
 
@@ -40,21 +41,33 @@ def _one_blas_thread():
 _CONTROLLER = None
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (np.tanh(0.5 * x) + 1.0)
-
-
 class Tagger:
     """A loaded tagger: ``tag(sentences) -> BIO tags``."""
 
-    def __init__(self, arrays: dict[str, np.ndarray]):
+    def __init__(self, arrays: dict[str, np.ndarray], pieces=None):
         self.meta = json.loads(str(arrays["meta"]))
         self.tags = [str(t) for t in arrays["tags"]]
+        if self.meta.get("pieces") is not None:
+            # Piece vectors come from the shipped topics table (not copied into this file):
+            # the model is only valid with the very table it was trained with.
+            if pieces is None:
+                from pipeline.topics.embedder import shipped_embedder
+
+                pieces = shipped_embedder()
+            if pieces.fingerprint() != self.meta["pieces"]:
+                raise StageError(
+                    f"the {self.meta.get('lang')} NER model was trained with another topics piece table",
+                    hint=f"retrain it: `newsflow train ner --lang {self.meta.get('lang')} --data ../shared/data/ner/{self.meta.get('lang')}`",
+                    code="E215",
+                )
+        else:
+            pieces = None
         self.encoder = Encoder(
             [str(w) for w in arrays["words"]], list(arrays["counts"]), [str(c) for c in arrays["chars"]],
             lexicon_classes(gazetteer()),
             {str(w): c for w, c in zip(arrays["stat_words"], arrays["stat_counts"].astype(np.float32))}
             if "stat_words" in arrays else None,
+            pieces,
         )
         self.use_stats = "stat_words" in arrays  # models before tag statistics (1.0) lack them
         f32 = lambda name: np.ascontiguousarray(arrays[name], dtype=np.float32)  # noqa: E731
@@ -65,9 +78,9 @@ class Tagger:
         self.conv_b = f32("conv_b")
         self.shape_emb = f32("shape_emb")
         self.lex_emb = f32("lex_emb")
-        self.w_ih = {d: np.ascontiguousarray(f32(f"w_ih_{d}").T) for d in "fb"}
-        self.w_hh = {d: np.ascontiguousarray(f32(f"w_hh_{d}").T) for d in "fb"}
-        self.bias = {d: f32(f"b_{d}") for d in "fb"}
+        self.piece_proj_w = np.ascontiguousarray(f32("piece_proj_w").T) if "piece_proj_w" in arrays else None
+        self.piece_proj_b = f32("piece_proj_b") if "piece_proj_w" in arrays else None
+        self._fuse_lstm(f32("w_ih_f"), f32("w_ih_b"), f32("w_hh_f"), f32("w_hh_b"), f32("b_f"), f32("b_b"))
         self.out_w = np.ascontiguousarray(f32("out_w").T)
         self.out_b = f32("out_b")
         self.trans, self.start, self.end = f32("trans"), f32("start"), f32("end")
@@ -75,11 +88,35 @@ class Tagger:
         # training data by pipeline.training.ner_bias, stored in the model's meta).
         self.o_bias = float(self.meta.get("o_bias", 0.0))
 
+    def _fuse_lstm(self, w_ih_f, w_ih_b, w_hh_f, w_hh_b, b_f, b_b) -> None:
+        """Stack both LSTM directions so one time loop runs them (one batched matmul per step).
+
+        The sigmoid gates' (i, f, o; torch order i, f, g, o) weights are halved, so one tanh
+        over all gates gives sigmoid(x) = (tanh(x/2) + 1) / 2 for them and tanh for g.
+        """
+        H = w_hh_f.shape[1]
+        half = np.ones(4 * H, np.float32)
+        half[: 2 * H] = 0.5  # i, f
+        half[3 * H :] = 0.5  # o
+        self.hidden = H
+        self.w_ih = {"f": np.ascontiguousarray((w_ih_f * half[:, None]).T), "b": np.ascontiguousarray((w_ih_b * half[:, None]).T)}
+        self.bias = {"f": b_f * half, "b": b_b * half}
+        self.w_hh = np.ascontiguousarray(np.stack([(w_hh_f * half[:, None]).T, (w_hh_b * half[:, None]).T]))  # (2, H, 4H)
+        # Outside Arabic a token's stem is the token itself, so the word and stem vectors are
+        # equal: adding their weight rows lets such batches skip the stem input (a third less
+        # input projection for English; exact).
+        dim = self.word_vectors.shape[1]
+        self.w_ih_same = {
+            d: np.ascontiguousarray(np.concatenate([w[:dim] + w[dim : 2 * dim], w[2 * dim :]]))
+            for d, w in self.w_ih.items()
+        }
+
     @classmethod
-    def load(cls, path: Path | str) -> "Tagger":
-        """Load a tagger from an exported ``.npz``."""
+    def load(cls, path: Path | str, pieces=None) -> "Tagger":
+        """Load a tagger from an exported ``.npz`` (``pieces``: the StaticEmbedder it was trained
+        with, default the shipped one, for models using piece vectors)."""
         with np.load(path) as arrays:
-            return cls(dict(arrays))
+            return cls(dict(arrays), pieces)
 
     def tag(self, sents: list[list[str]]) -> list[list[str]]:
         """BIO tags for each tokenised sentence (empty sentences give empty lists)."""
@@ -104,31 +141,37 @@ class Tagger:
         conv[chars == 0] = -1e4
         return np.tanh(conv.max(axis=2))
 
-    def _lstm(self, x: np.ndarray, d: str) -> np.ndarray:
+    def _bilstm(self, x: np.ndarray, rev: np.ndarray, w_ih: dict[str, np.ndarray]) -> np.ndarray:
+        """Both LSTM directions in one loop; ``rev`` reverses each sentence within its length.
+
+        Returns (B, T, 2H): forward states, then backward states put back in reading order.
+        """
         B, T, _ = x.shape
-        H = self.w_hh[d].shape[0]
-        gates_x = x @ self.w_ih[d] + self.bias[d]
-        h = np.zeros((B, H), np.float32)
-        c = np.zeros((B, H), np.float32)
-        out = np.empty((B, T, H), np.float32)
-        w_hh = self.w_hh[d]
+        H = self.hidden
+        rows = np.arange(B)[:, None]
+        gates_x = np.stack([x @ w_ih["f"] + self.bias["f"], x[rows, rev] @ w_ih["b"] + self.bias["b"]])
+        gates_x = np.ascontiguousarray(gates_x.transpose(0, 2, 1, 3))  # (2, T, B, 4H)
+        h = np.zeros((2, B, H), np.float32)
+        c = np.zeros((2, B, H), np.float32)
+        out = np.empty((T, 2, B, H), np.float32)
+        w_hh = self.w_hh
         for t in range(T):
-            g = gates_x[:, t] + h @ w_hh
-            i = _sigmoid(g[:, :H])
-            f = _sigmoid(g[:, H : 2 * H])
-            gg = np.tanh(g[:, 2 * H : 3 * H])
-            o = _sigmoid(g[:, 3 * H :])
-            c = f * c + i * gg
-            h = o * np.tanh(c)
-            out[:, t] = h
-        return out
+            z = np.tanh(gates_x[:, t] + h @ w_hh)
+            # i, f, o are sigmoids, (z + 1) / 2; g is z itself.
+            c = 0.5 * ((z[..., H : 2 * H] + 1.0) * c + (z[..., :H] + 1.0) * z[..., 2 * H : 3 * H])
+            h = 0.5 * (z[..., 3 * H :] + 1.0) * np.tanh(c)
+            out[t] = h
+        fwd = out[:, 0].transpose(1, 0, 2)
+        bwd = out[:, 1].transpose(1, 0, 2)[rows, rev]
+        return np.concatenate([fwd, bwd], axis=-1)
 
     def _decode(self, x: dict[str, np.ndarray]) -> list[list[int]]:
         lengths = x["lengths"]
         B, T = x["words"].shape
+        same = np.array_equal(x["words"], x["stems"])
         parts = [
             self.word_vectors[x["words"]],
-            self.word_vectors[x["stems"]],
+            *([] if same else [self.word_vectors[x["stems"]]]),
             self._chars(x["chars"]),
             self.shape_emb[x["shapes"]],
             self.lex_emb[x["lex"]],
@@ -137,14 +180,15 @@ class Tagger:
             parts.append(x["stats"])
         if self.meta.get("stem_stats"):
             parts.append(x["stem_stats"])
+        if "pieces" in x:
+            # Projected here rather than folded into the LSTM weights: 128 -> 32 -> 4H is
+            # cheaper than 128 -> 4H.
+            parts.append(x["pieces"] @ self.piece_proj_w + self.piece_proj_b if self.piece_proj_w is not None else x["pieces"])
         feats = np.concatenate(parts, axis=-1)
         # Backward direction: reverse each sentence within its own length (padding stays at the end).
         t_idx = np.arange(T)[None, :]
         rev = np.where(t_idx < lengths[:, None], lengths[:, None] - 1 - t_idx, t_idx)
-        rows = np.arange(B)[:, None]
-        fwd = self._lstm(feats, "f")
-        bwd = self._lstm(feats[rows, rev], "b")[rows, rev]
-        em = np.concatenate([fwd, bwd], axis=-1) @ self.out_w + self.out_b
+        em = self._bilstm(feats, rev, self.w_ih_same if same else self.w_ih) @ self.out_w + self.out_b
         if self.o_bias:
             em[:, :, 0] -= self.o_bias
         return self._viterbi(em, lengths)

@@ -13,6 +13,7 @@ from pipeline.errors import StageError
 from pipeline.models import Document, Topic
 from pipeline.registry import register
 from pipeline.resources import data_path, resource
+from pipeline.topics.embedder import shipped_embedder
 from pipeline.topics.lexicon import extra_lexicon_dirs, load_lexicons
 from pipeline.topics.model import TopicModel
 from pipeline.topics.taxonomy import load_taxonomy
@@ -34,7 +35,8 @@ def topic_model() -> TopicModel:
         )
     taxonomy = load_taxonomy(model_dir / "taxonomy.tsv")
     lexicons = load_lexicons([model_dir / "lexicons", *extra_lexicon_dirs()], set(taxonomy))
-    return TopicModel.load(model_dir, taxonomy, lexicons)
+    # The piece table is shared with the NER taggers (one copy per process).
+    return TopicModel.load(model_dir, taxonomy, lexicons, shipped_embedder())
 
 
 def _language_of(doc: Document) -> str | None:

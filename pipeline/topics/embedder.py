@@ -10,12 +10,14 @@ nothing. Weights down-weight frequent pieces (SIF: a / (a + p(piece))), so ``the
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.topics.tokenizer import Tokenizer
+from pipeline.resources import data_path, resource
+from pipeline.topics.tokenizer import Tokenizer, Vocab
 
 
 @dataclass
@@ -53,6 +55,20 @@ class StaticEmbedder:
         x = picked.mean(axis=0)
         return x / (float(np.sqrt(x @ x)) + 1e-12)
 
+    def fingerprint(self) -> int:
+        """CRC32 of the table, so a model trained on these vectors can tell a retrained table apart."""
+        crc = zlib.crc32(np.ascontiguousarray(self.vectors).tobytes())
+        if self.scale is not None:
+            crc = zlib.crc32(np.ascontiguousarray(self.scale).tobytes(), crc)
+        return crc
+
+    @classmethod
+    def load(cls, model_dir: Path) -> "StaticEmbedder":
+        """The tokenizer (``vocab.npz``) and int8 piece table (``table.npz``) in ``model_dir``."""
+        vocab = Vocab.load(model_dir / "vocab.npz")
+        rows, vectors, scale = cls.load_table(model_dir / "table.npz", len(vocab.pieces))
+        return cls(Tokenizer(vocab), rows, vectors, scale)
+
     @staticmethod
     def save_table(path: Path, piece_ids: np.ndarray, vectors: np.ndarray) -> None:
         """Store ``vectors`` (rows for ``piece_ids``) as int8 plus a per-row scale."""
@@ -70,3 +86,10 @@ class StaticEmbedder:
             rows = np.full(vocab_size, -1, dtype=np.int32)
             rows[z["piece_ids"]] = np.arange(len(z["piece_ids"]), dtype=np.int32)
         return rows, q, scale
+
+
+@resource("topics.embedder")
+def shipped_embedder() -> StaticEmbedder:
+    """The shipped piece table, loaded once per process: the topic model and the NER
+    taggers (word features from its pieces) share it."""
+    return StaticEmbedder.load(data_path("topics"))

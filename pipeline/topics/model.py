@@ -23,7 +23,6 @@ from pipeline.topics.embedder import StaticEmbedder
 from pipeline.topics.head import TopicHead
 from pipeline.topics.lexicon import Lexicon, evidence_strength, fold_words
 from pipeline.topics.taxonomy import TopicTerm
-from pipeline.topics.tokenizer import Tokenizer, Vocab
 
 MIN_SCORE = 0.1
 MAX_EVIDENCE_TERMS = 5
@@ -87,11 +86,12 @@ class TopicModel:
     fusion: Fusion
 
     @classmethod
-    def load(cls, model_dir: Path, taxonomy: dict[str, TopicTerm], lexicons: dict[str, Lexicon]) -> "TopicModel":
-        """Load vocab.npz, table.npz and head.npz from ``model_dir``."""
-        vocab = Vocab.load(model_dir / "vocab.npz")
-        rows, vectors, scale = StaticEmbedder.load_table(model_dir / "table.npz", len(vocab.pieces))
-        embedder = StaticEmbedder(Tokenizer(vocab), rows, vectors, scale)
+    def load(
+        cls, model_dir: Path, taxonomy: dict[str, TopicTerm], lexicons: dict[str, Lexicon],
+        embedder: StaticEmbedder | None = None,
+    ) -> "TopicModel":
+        """Load vocab.npz, table.npz (unless ``embedder`` is given, already loaded) and head.npz from ``model_dir``."""
+        embedder = embedder or StaticEmbedder.load(model_dir)
         with np.load(model_dir / "head.npz") as z:
             head = TopicHead([str(c) for c in z["codes"]], z["weight"], z["bias"], z["cal_a"], z["cal_b"])
             fusion = Fusion(*[float(v) for v in z["fusion"]]) if "fusion" in z else Fusion()

@@ -2,15 +2,20 @@
 
 A BiLSTM-CRF (Lample et al. 2016, Ma & Hovy 2016) over, per token: a pretrained
 word vector, the vector of its proclitic-free stem, a character CNN, a shape class,
-a gazetteer class (country / city / town / curated person or org) and leave-one-out
-statistics of how often the word was part of each kind of name in training.
+a gazetteer class (country / city / town / curated person or org), leave-one-out
+statistics of how often the word was part of each kind of name in training and
+(``--pieces yes``) the mean of its sentencepiece vectors from the shipped topics table.
 
 torch is used here only (the ``train`` extra); the result is exported to
 ``pipeline/data/entities/ner-<lang>.npz`` and run in numpy by
 :mod:`pipeline.ner.model`. The seed is fixed so a model can be rebuilt.
 
 Data: ANERcorp train (ar) or CoNLL-2003 train (en); the last 10% of the file is the
-dev set reported at the end and never trained on. Pretrained vectors come from
+dev set reported at the end and never trained on. With ``--train-part P`` < 1 only the
+leading part of the training split is used and the scores printed are on the rest
+of the training split (held out, for tuning), not on dev. ``--extra FILE`` adds
+another corpus to training (English: the official CoNLL-2003 dev split, disjoint
+from our dev). Pretrained vectors come from
 :mod:`pipeline.training.ner_vectors` (``--vectors``; built and cached under
 ``~/.cache/newsflow`` when not given). The number of epochs is fixed per language
 (``DEFAULTS``); dev is printed every 5 epochs for information and the last epoch is
@@ -41,14 +46,15 @@ CORPUS = {"ar": "anercorp.train.conll", "en": "conll2003.train.conll"}
 MAX_VOCAB = {"ar": 90_000, "en": 50_000}
 # Settings of the shipped models (see README); override on the command line to experiment.
 DEFAULTS = {
-    "ar": {"hidden": 128, "char_filters": 50, "finetune": "no", "epochs": 30, "stem_stats": True},
-    "en": {"hidden": 128, "char_filters": 50, "finetune": "yes", "epochs": 20, "stem_stats": False},
+    "ar": {"hidden": 128, "char_filters": 50, "finetune": "no", "epochs": 30, "stem_stats": True, "pieces": "yes", "piece_proj": 0, "average": 0},
+    "en": {"hidden": 128, "char_filters": 50, "finetune": "yes", "epochs": 20, "stem_stats": False, "pieces": "yes", "piece_proj": 0, "average": 0},
 }
 
 
-def build_encoder(lang: str, train, vectors: dict, extend: bool = False) -> tuple[Encoder, np.ndarray]:
+def build_encoder(lang: str, train, vectors: dict, extend: bool = False, pieces=None) -> tuple[Encoder, np.ndarray]:
     """Vocabulary = most frequent pretrained words (plus, with ``extend``, training words seen
-    twice or more, starting from a zero vector); returns the encoder and its vector table."""
+    twice or more, starting from a zero vector); returns the encoder and its vector table.
+    ``pieces``: the StaticEmbedder whose piece vectors the encoder adds (None: none)."""
     from pipeline.ner.normalize import word_key
 
     words = [str(w) for w in vectors["words"][: MAX_VOCAB[lang]]]
@@ -73,7 +79,7 @@ def build_encoder(lang: str, train, vectors: dict, extend: bool = False) -> tupl
             row[0] += 1
             if tag != "O":
                 row[1 + STAT_LABELS.index(tag[2:])] += 1
-    enc = Encoder(words, counts, chars, lexicon_classes(gazetteer()), stats)
+    enc = Encoder(words, counts, chars, lexicon_classes(gazetteer()), stats, pieces)
     dim = table.shape[1]
     # Row 0 pad (zeros), row 1 unknown (zeros: "no information").
     full = np.zeros((len(words) + 2, dim), np.float32)
@@ -83,9 +89,12 @@ def build_encoder(lang: str, train, vectors: dict, extend: bool = False) -> tupl
 
 def make_model(
     torch, n_chars, vectors, n_tags, hidden, char_dim=30, char_filters=50, shape_dim=8, lex_dim=8,
-    finetune=True, stem_stats=False,
+    finetune=True, stem_stats=False, pieces_dim=0, piece_proj=0,
 ):
-    """The torch BiLSTM-CRF whose weights numpy inference mirrors."""
+    """The torch BiLSTM-CRF whose weights numpy inference mirrors.
+
+    ``piece_proj`` > 0 squeezes the piece vectors through a linear layer of that width
+    (fewer weights to overfit a small corpus, and a cheaper input projection)."""
     nn = torch.nn
 
     class Tagger(nn.Module):
@@ -102,6 +111,8 @@ def make_model(
             self.shape = nn.Embedding(len(SHAPES), shape_dim)
             self.lex = nn.Embedding(len(LEXICON), lex_dim)
             d = vectors.shape[1] * 2 + char_filters + shape_dim + lex_dim + N_STATS * (2 if stem_stats else 1)
+            self.proj = nn.Linear(pieces_dim, piece_proj) if pieces_dim and piece_proj else None
+            d += (piece_proj or pieces_dim) if pieces_dim else 0
             self.lstm = nn.LSTM(d, hidden, batch_first=True, bidirectional=True)
             self.drop = nn.Dropout(0.5)
             self.out = nn.Linear(2 * hidden, n_tags)
@@ -109,13 +120,16 @@ def make_model(
             self.start = nn.Parameter(torch.zeros(n_tags))
             self.end = nn.Parameter(torch.zeros(n_tags))
 
-        def emissions(self, words, stems, shapes, lex, stats, chars, lengths):
+        def emissions(self, words, stems, shapes, lex, stats, chars, lengths, pieces=None):
             B, T, L = chars.shape
             c = self.char(chars.view(B * T, L)).transpose(1, 2)  # (BT, C, L)
             c = self.conv(c)
             c = c.masked_fill((chars.view(B * T, 1, L) == 0), -1e4).max(dim=2).values
             c = torch.tanh(c).view(B, T, -1)
-            x = torch.cat([self.word(words) + self.delta(words), self.word(stems) + self.delta(stems), c, self.shape(shapes), self.lex(lex), stats], dim=-1)
+            parts = [self.word(words) + self.delta(words), self.word(stems) + self.delta(stems), c, self.shape(shapes), self.lex(lex), stats]
+            if pieces is not None:
+                parts.append(self.proj(pieces) if self.proj is not None else pieces)
+            x = torch.cat(parts, dim=-1)
             x = self.drop(x)
             packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
             h, _ = self.lstm(packed)
@@ -145,6 +159,9 @@ def make_model(
 def export(model, enc: Encoder, tags: list[str], lang: str, out: Path, meta: dict) -> None:
     """Write the weights numpy inference needs (word vectors as float16) to ``out``."""
     sd = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+    extra = {}
+    if "proj.weight" in sd:
+        extra = {"piece_proj_w": sd["proj.weight"], "piece_proj_b": sd["proj.bias"]}
     np.savez_compressed(
         out,
         words=np.array(enc.words),
@@ -166,6 +183,7 @@ def export(model, enc: Encoder, tags: list[str], lang: str, out: Path, meta: dic
         out_w=sd["out.weight"], out_b=sd["out.bias"],
         trans=sd["trans"], start=sd["start"], end=sd["end"],
         meta=np.array(json.dumps(meta)),
+        **extra,
     )
 
 
@@ -202,6 +220,23 @@ def main(argv: list[str]) -> int:
         "--finetune", choices=["yes", "no"], default=None,
         help="adapt word vectors of training words (default: yes for en, no for ar, where it overfits)",
     )
+    parser.add_argument(
+        "--pieces", choices=["yes", "no"], default=None,
+        help="add each word's mean sentencepiece vector from the shipped topics table (default: yes)",
+    )
+    parser.add_argument(
+        "--extra", type=Path, nargs="*", default=[],
+        help="more token TAB tag files to train on (all of each; e.g. ner/en/conll2003.dev.conll)",
+    )
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--piece-proj", type=int, default=None,
+        help="project piece vectors to this width before the LSTM (0: feed them as they are)",
+    )
+    parser.add_argument(
+        "--average", type=int, default=None,
+        help="export the mean of the weights after each of the last N epochs (checkpoint averaging)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--train-part", type=float, default=1.0,
@@ -211,9 +246,9 @@ def main(argv: list[str]) -> int:
 
     import torch  # training-only dependency (the `train` extra)
 
-    random.seed(SEED)
-    np.random.seed(SEED)
-    torch.manual_seed(SEED)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
     torch.set_num_threads(2)
     corpus = args.data / CORPUS[args.lang] if args.data.is_dir() else args.data
     if not corpus.exists():
@@ -223,7 +258,12 @@ def main(argv: list[str]) -> int:
         args.vectors = default_vectors(args.lang, corpus)
     sents = [[(tok, map_tag(tag)) for tok, tag in s] for s in read_conll(corpus)]
     train, dev = split_dev(sents)
-    train = train[: int(round(len(train) * args.train_part))]
+    if args.train_part < 1.0:
+        # Tuning run: score on the held-out rest of the training split, never on dev.
+        cut = int(round(len(train) * args.train_part))
+        train, dev = train[:cut], train[cut:]
+    for path in args.extra:
+        train += [[(tok, map_tag(tag)) for tok, tag in s] for s in read_conll(path)]
     tags = bio_tags()
     tag_index = {t: i for i, t in enumerate(tags)}
     defaults = DEFAULTS[args.lang]
@@ -231,16 +271,23 @@ def main(argv: list[str]) -> int:
     args.char_filters = args.char_filters or defaults["char_filters"]
     finetune = (args.finetune or defaults["finetune"]) == "yes"
     stem_stats = defaults["stem_stats"]
-    enc, table = build_encoder(args.lang, train, dict(np.load(args.vectors)), extend=finetune)
+    pieces = None
+    if (args.pieces or defaults["pieces"]) == "yes":
+        from pipeline.topics.embedder import shipped_embedder
+
+        pieces = shipped_embedder()
+    enc, table = build_encoder(args.lang, train, dict(np.load(args.vectors)), extend=finetune, pieces=pieces)
     model = make_model(
         torch, len(enc.chars) + 2, table, len(tags), args.hidden, char_filters=args.char_filters,
-        finetune=finetune, stem_stats=stem_stats,
+        finetune=finetune, stem_stats=stem_stats, pieces_dim=pieces.dim if pieces is not None else 0,
+        piece_proj=defaults["piece_proj"] if args.piece_proj is None else args.piece_proj,
     )
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=2e-3)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0 / (1.0 + 0.05 * e))
     epochs = args.epochs or defaults["epochs"]
-    print(f"{args.lang}: {len(train)} train / {len(dev)} dev sentences, vocab {len(enc.words)}, {epochs} epochs")
+    held = "held-out" if args.train_part < 1.0 else "dev"
+    print(f"{args.lang}: {len(train)} train / {len(dev)} {held} sentences, vocab {len(enc.words)}, {epochs} epochs")
 
     def batch(items):
         arrays = enc.encode([[t for t, _ in s] for s in items], gold=[[t for _, t in s] for s in items])
@@ -259,7 +306,28 @@ def main(argv: list[str]) -> int:
     meta = {
         "lang": args.lang, "corpus": str(CORPUS[args.lang]), "epochs": epochs, "seed": SEED,
         "hidden": args.hidden, "char_filters": args.char_filters, "finetune": finetune, "stem_stats": stem_stats,
+        "extra": [p.name for p in args.extra], "train_part": args.train_part,
     }
+    if args.seed != SEED:
+        meta["seed"] = args.seed
+    if pieces is not None:
+        meta["pieces"] = pieces.fingerprint()  # the table the model needs at inference
+        meta["piece_proj"] = model.proj.out_features if model.proj is not None else 0
+    average = defaults["average"] if args.average is None else args.average
+    if average:
+        meta["average"] = average
+    summed: dict | None = None  # weights summed over the averaging window
+    n_summed = 0
+
+    def score(path: Path) -> str:
+        from pipeline.ner.model import Tagger
+
+        pred = Tagger.load(path, pieces).tag([[t for t, _ in s] for s in dev])
+        gold = [[t for _, t in s] for s in dev]
+        report = score_spans(gold, pred)["ALL"]
+        core = score_spans(gold, pred, ("PERSON", "ORG", "LOC"))["ALL"]
+        return f"P {report['p']:.3f} R {report['r']:.3f} F1 {report['f1']:.3f} | PER/ORG/LOC F1 {core['f1']:.3f}"
+
     for epoch in range(1, epochs + 1):
         model.train()
         random.shuffle(batches)
@@ -272,7 +340,7 @@ def main(argv: list[str]) -> int:
             x["words"] = x["words"].masked_fill(drop, 1)
             x["stems"] = x["stems"].masked_fill(drop, 1)
             stats = torch.cat([x["stats"], x["stem_stats"]], dim=-1) if stem_stats else x["stats"]
-            em = model.emissions(x["words"], x["stems"], x["shapes"], x["lex"], stats, x["chars"], x["lengths"])
+            em = model.emissions(x["words"], x["stems"], x["shapes"], x["lex"], stats, x["chars"], x["lengths"], x.get("pieces"))
             loss = model.nll(em, gold, mask)
             opt.zero_grad()
             (loss / len(ids)).backward()
@@ -280,18 +348,24 @@ def main(argv: list[str]) -> int:
             opt.step()
             total += loss.item()
         sched.step()
+        if epoch > epochs - average:
+            # The mean of the last epochs' weights generalises a little better than the last one.
+            state = model.state_dict()
+            summed = {k: v.detach().clone() for k, v in state.items()} if summed is None else {
+                k: summed[k] + v.detach() for k, v in state.items()
+            }
+            n_summed += 1
         line = f"epoch {epoch}: loss {total / len(train):.3f} ({time.time() - started:.0f}s)"
         if epoch % 5 == 0 or epoch == epochs:
             export(model, enc, tags, args.lang, out, meta)
-            from pipeline.ner.model import Tagger
-
-            tagger = Tagger.load(out)
-            pred = tagger.tag([[t for t, _ in s] for s in dev])
-            gold = [[t for _, t in s] for s in dev]
-            report = score_spans(gold, pred)["ALL"]
-            core = score_spans(gold, pred, ("PERSON", "ORG", "LOC"))["ALL"]
-            line += f"  dev P {report['p']:.3f} R {report['r']:.3f} F1 {report['f1']:.3f}"
-            line += f" | PER/ORG/LOC F1 {core['f1']:.3f}"
+            line += f"  {held} {score(out)}"
+            if n_summed:
+                # Report the last weights and their mean; the mean is what stays in ``out``.
+                current = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                model.load_state_dict({k: v / n_summed for k, v in summed.items()})
+                export(model, enc, tags, args.lang, out, meta)
+                model.load_state_dict(current)
+                line += f"  mean of {n_summed}: {score(out)}"
         print(line, flush=True)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0

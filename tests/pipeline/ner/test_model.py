@@ -5,6 +5,7 @@ import pytest
 
 from pipeline.ner.tagger import tagger_for
 from pipeline.resources import data_path
+from pipeline.topics.embedder import shipped_embedder
 
 
 def test_shipped_models_tag_names():
@@ -24,7 +25,8 @@ def test_model_files_fit_the_25_mb_limit():
         assert path.stat().st_size <= 25 * 1024 * 1024, path.name
 
 
-def test_numpy_inference_matches_the_torch_network(tmp_path):
+@pytest.mark.parametrize("with_pieces,piece_proj", [(False, 0), (True, 0), (True, 4)])
+def test_numpy_inference_matches_the_torch_network(tmp_path, with_pieces, piece_proj):
     torch = pytest.importorskip("torch")
     from pipeline.ner.labels import bio_tags
     from pipeline.ner.model import Tagger
@@ -37,19 +39,44 @@ def test_numpy_inference_matches_the_torch_network(tmp_path):
         "counts": np.array([5, 4, 9, 2]),
         "vectors": np.random.default_rng(0).normal(size=(4, 8)).astype(np.float32),
     }
-    enc, table = build_encoder("en", train, vectors, extend=True)
-    model = make_model(torch, len(enc.chars) + 2, table, len(bio_tags()), 6, char_filters=5)
+    pieces = shipped_embedder() if with_pieces else None
+    enc, table = build_encoder("en", train, vectors, extend=True, pieces=pieces)
+    model = make_model(
+        torch, len(enc.chars) + 2, table, len(bio_tags()), 6, char_filters=5, pieces_dim=pieces.dim if pieces else 0,
+        piece_proj=piece_proj,
+    )
     with torch.no_grad():
         for p in model.parameters():
             p.normal_(0, 0.5)
     model.eval()
-    export(model, enc, bio_tags(), "en", tmp_path / "m.npz", {})
+    export(model, enc, bio_tags(), "en", tmp_path / "m.npz", {"pieces": pieces.fingerprint()} if pieces else {})
     tagger = Tagger.load(tmp_path / "m.npz")
     sents = [["Joe", "Biden", "والعراق", "x"], ["Biden"], ["a", "Joe", "2024", "b", "c", "والعراق"]]
     x = enc.encode(sents)
     with torch.no_grad():
         args = [torch.from_numpy(x[k]) for k in ("words", "stems", "shapes", "lex", "stats", "chars", "lengths")]
-        em = model.emissions(*args)
+        em = model.emissions(*args, torch.from_numpy(x["pieces"]) if pieces else None)
     # Viterbi over the torch emissions must give the numpy tagger's paths.
     paths = tagger._viterbi(em.numpy(), x["lengths"])
     assert [[tagger.tags[i] for i in p] for p in paths] == tagger.tag(sents)
+
+
+def test_piece_vectors_give_unseen_words_a_vector():
+    from pipeline.ner.features import Encoder
+
+    enc = Encoder(["paris"], [3], list("abc"), pieces=shipped_embedder())
+    x = enc.encode([["Paris", "Zanzibarville", "والعراق"], ["x"]])["pieces"]
+    assert x.shape == (2, 3, shipped_embedder().dim)
+    assert np.allclose(np.linalg.norm(x[0], axis=1), 1.0, atol=1e-4)  # every word, known or not
+    assert not x[1, 1:].any()  # padding stays zero
+
+
+def test_a_model_refuses_a_different_piece_table(tmp_path):
+    from pipeline.errors import StageError
+    from pipeline.ner.model import Tagger
+
+    with np.load(data_path("entities", "ner-en.npz")) as z:
+        arrays = dict(z)
+    arrays["meta"] = np.array('{"lang": "en", "pieces": 1}')
+    with pytest.raises(StageError, match="another topics piece table"):
+        Tagger(arrays)
