@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import signal
 import statistics
 import subprocess
@@ -86,6 +87,11 @@ def _run_slice(articles: list[ArticleIn], start, results) -> None:
     started = time.perf_counter()
     done = sum(_run_article(article) for article in articles)
     results.put((done, time.perf_counter() - started))
+    results.close()
+    results.join_thread()
+    # Skip the exit handlers inherited from the parent (its kombu/Redis connections):
+    # closing those from a fork blocks on, and steals from, the parent's sockets.
+    os._exit(0)
 
 
 def _run_article(article: ArticleIn) -> int:
@@ -118,7 +124,16 @@ def bench_in_process(articles: list[ArticleIn], procs: int) -> dict:
         w.start()
     time.sleep(1.0)  # let every process finish its warm-up
     start.set()
-    outcomes = [results.get() for _ in workers]
+    outcomes = []
+    while len(outcomes) < procs:
+        try:
+            outcomes.append(results.get(timeout=5))
+        except queue.Empty:
+            dead = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            if dead or all(w.exitcode is not None for w in workers) and results.empty():
+                for w in workers:
+                    w.kill()
+                raise SystemExit(f"bench: an in-process worker died (exit codes {[w.exitcode for w in workers]})")
     for w in workers:
         w.join()
     wall = max(seconds for _done, seconds in outcomes)
@@ -370,12 +385,14 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     articles = load(args.corpus, args.limit)
     report = {"corpus": args.corpus, "articles": len(articles), "stages": bench_stages(articles)}
+    counts = [int(p) for p in args.procs.split(",")]
+    # The in-process baselines fork, so they run before any Celery connection exists.
+    baselines = [bench_in_process(articles, procs) for procs in counts] if args.redis_url else []
     if not args.skip_embedded:
         report["embedded"] = bench_embedded(articles)
     if args.redis_url:
-        runs, baselines = [], []
-        for procs in [int(p) for p in args.procs.split(",")]:
-            base = bench_in_process(articles, procs)
+        runs = []
+        for procs, base in zip(counts, baselines):
             run = bench_redis(articles, args.redis_url, procs, pool=args.pool, topology=args.topology)
             run["in_process_articles_per_s"] = base["articles_per_s"]
             run["broker_overhead"] = round(1 - run["articles_per_s"] / base["articles_per_s"], 4)
