@@ -228,7 +228,12 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
     client = Client(settings, app)
     env = {**os.environ, "NEWSFLOW_BROKER_URL": redis_url}
     nodes, workers = [], []
-    for n, (stages, count) in enumerate(worker_specs(topology, procs)):
+    # A prefork worker is one consumer process feeding `count` children; with the solo
+    # pool every process consumes for itself, so `count` separate workers are started.
+    launches = [(stages, count) for stages, count in worker_specs(topology, procs)]
+    if pool == "solo":
+        launches = [(stages, 1) for stages, count in launches for _ in range(count)]
+    for n, (stages, count) in enumerate(launches):
         node = f"newsflow-bench-{topology}-{n}"
         nodes.append(node)
         workers.append(subprocess.Popen(
@@ -292,9 +297,10 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
                 "half_rate_p99_ms": round(percentile(half, 99), 1),
             })
         result["rss_peak_mb"] = _rss_peak_mb(workers[0].pid)
+        result["pool"] = pool
         result["workers"] = [{"stages": stages or "all", "processes": count, "cpu_s": _cpu_s(w.pid),
                               "rss_peak_mb": _rss_peak_mb(w.pid)}
-                             for (stages, count), w in zip(worker_specs(topology, procs), workers)]
+                             for (stages, count), w in zip(launches, workers)]
         return result
     finally:
         for worker in workers:
@@ -348,7 +354,7 @@ def render(report: dict) -> str:
         lines += ["", f"embedded end to end: {emb['articles_per_s']} art/s, {emb['words_per_s']} words/s "
                       f"(stored {emb['stored']}, dead {emb['dead']})"]
     for run in report.get("redis", []):
-        lines += ["", f"Redis, {run['procs']} worker process(es), topology {run['topology']}: "
+        lines += ["", f"Redis, {run['procs']} worker process(es), topology {run['topology']}, pool {run.get('pool')}: "
                       f"{run['articles_per_s']} art/s, "
                       f"{run['words_per_s']} words/s ({run['words_per_s'] // run['procs']} per core), "
                       f"broker overhead {run['broker_overhead']:.1%} "
