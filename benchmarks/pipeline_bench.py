@@ -403,7 +403,6 @@ def main(argv: list[str]) -> int:
             run["in_process_articles_per_s"] = base["articles_per_s"]
             run["broker_overhead"] = round(1 - run["articles_per_s"] / base["articles_per_s"], 4)
             runs.append(run)
-            baselines.append(base)
         report["in_process"] = baselines
         report["redis"] = runs
     print(json.dumps(report, indent=2) if args.json else render(report))
