@@ -10,8 +10,6 @@ in the lead (first 400 characters), plus up to 0.3 for frequency (5+ mentions = 
 
 from __future__ import annotations
 
-import re
-
 from pipeline.models import Entity, EntitySummary
 from pipeline.ner.canonical import Gazetteer
 from pipeline.ner.normalize import name_key
@@ -19,9 +17,33 @@ from pipeline.ner.normalize import name_key
 LEAD_CHARS = 400
 
 
+PROCLITICS = "وفبلك"
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"  # what ``\w`` matches in a str pattern
+
+
 def _in(name: str, title: str) -> bool:
-    """``name`` occurs in ``title`` as whole words (Arabic proclitics allowed before it)."""
-    return re.search(rf"(?<!\w)(?:[وفبلك]{{0,2}}){re.escape(name)}(?!\w)", title) is not None
+    """``name`` occurs in ``title`` as whole words (up to two Arabic proclitics allowed before it).
+
+    Plain string search: a regex per entity name filled re's cache and cost ~3% of a
+    worker's time in recompiling.
+    """
+    if not name:
+        return False
+    i = title.find(name)
+    while i >= 0:
+        end = i + len(name)
+        if end == len(title) or not _word_char(title[end]):
+            for m in range(3):  # m proclitic letters glued in front
+                p = i - m
+                if p < 0 or (m and title[p] not in PROCLITICS):
+                    break
+                if p == 0 or not _word_char(title[p - 1]):
+                    return True
+        i = title.find(name, i + 1)
+    return False
 
 
 def _group_key(ent: Entity) -> str:
