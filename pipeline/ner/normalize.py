@@ -11,6 +11,7 @@ _ARABIC_FOLD = str.maketrans(
     {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ی": "ي", "ک": "ك", "ۀ": "ه", "ؤ": "و", "ئ": "ي"}
 )
 _DIGITS = re.compile(r"\d")
+_SEPARATORS = re.compile(r"[\s\-_]+")
 
 
 def fold_arabic(text: str) -> str:
@@ -21,7 +22,7 @@ def fold_arabic(text: str) -> str:
 def name_key(text: str) -> str:
     """Key for matching names across spellings: folded Arabic, casefolded Latin, single spaces."""
     text = fold_arabic(text).casefold().replace("’", "'")
-    text = re.sub(r"[\s\-_]+", " ", text)
+    text = _SEPARATORS.sub(" ", text)
     return text.strip(" .'\"")
 
 
