@@ -57,9 +57,10 @@ class StaticEmbedder:
 
     def fingerprint(self) -> int:
         """CRC32 of the table, so a model trained on these vectors can tell a retrained table apart."""
-        crc = zlib.crc32(np.ascontiguousarray(self.vectors).tobytes())
+        # Straight from the array's buffer: .tobytes() would copy the 22 MB table once more.
+        crc = zlib.crc32(np.ascontiguousarray(self.vectors))
         if self.scale is not None:
-            crc = zlib.crc32(np.ascontiguousarray(self.scale).tobytes(), crc)
+            crc = zlib.crc32(np.ascontiguousarray(self.scale), crc)
         return crc
 
     @classmethod
