@@ -148,18 +148,16 @@ class Encoder:
         toks = [(b * T + t, tok[8]) for b, sent in enumerate(ids) for t, tok in enumerate(sent) if tok[8]]
         out = np.zeros((len(ids) * T, emb.dim), np.float32)
         if toks:
-            # Pad every token to the same number of pieces with row -1 (a zero vector) and sum.
+            # Pad every token to the same number of pieces (padding weighs 0) and sum.
             width = max(len(rows) for _, rows in toks)
             index = np.full((len(toks), width), -1, np.int64)
             for k, (_, rows) in enumerate(toks):
                 index[k, : len(rows)] = rows
-            used, inverse = np.unique(index, return_inverse=True)
-            vecs = np.zeros((len(used), emb.dim), np.float32)
-            real = used >= 0
-            vecs[real] = emb.vectors[used[real]]
-            if emb.scale is not None:
-                vecs[real] *= emb.scale[used[real]][:, None]
-            sums = vecs[inverse.reshape(index.shape)].sum(axis=1)
+            known = index >= 0
+            index[~known] = 0
+            vecs = emb.vectors[index].astype(np.float32)  # (tokens, width, dim)
+            weight = known.astype(np.float32) if emb.scale is None else np.where(known, emb.scale[index], 0.0)
+            sums = np.einsum("kwd,kw->kd", vecs, weight.astype(np.float32))
             sums /= np.linalg.norm(sums, axis=1, keepdims=True) + 1e-6
             out[np.array([w for w, _ in toks], np.int64)] = sums
         return out.reshape(len(ids), T, emb.dim)
