@@ -186,13 +186,18 @@ def _rss_peak_mb(pid: int) -> dict:
 
     def hwm(p):
         return {"peak_rss": field(f"/proc/{p}/status", "VmHWM:"), "pss": field(f"/proc/{p}/smaps_rollup", "Pss:")}
+    return {"main": hwm(pid), "children": [hwm(c) for c in _children(pid)]}
+
+
+def _children(pid: int) -> list[int]:
+    """Pids of a worker's pool children (read from /proc)."""
     children = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
             children += [int(c) for c in (task / "children").read_text().split()]
         except OSError:
             pass
-    return {"main": hwm(pid), "children": [hwm(c) for c in children]}
+    return children
 
 
 TOPOLOGIES = ("all", "split")
@@ -230,7 +235,7 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
     nodes, workers = [], []
     # A prefork worker is one consumer process feeding `count` children; with the solo
     # pool every process consumes for itself, so `count` separate workers are started.
-    launches = [(stages, count) for stages, count in worker_specs(topology, procs)]
+    launches = worker_specs(topology, procs)
     if pool == "solo":
         launches = [(stages, 1) for stages, count in launches for _ in range(count)]
     for n, (stages, count) in enumerate(launches):
@@ -317,14 +322,8 @@ def _cpu_s(pid: int) -> float | None:
     """CPU seconds (user + system) used so far by a worker and its pool children."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    pids = [pid]
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            pids += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
     try:
-        for p in pids:
+        for p in [pid, *_children(pid)]:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick
     except (OSError, IndexError, ValueError):

@@ -256,10 +256,10 @@ def test_broker_down_at_submit_reports_what_was_sent(chaos_settings, monkeypatch
     """A broker failure part-way: a clear error naming the ids that did go out."""
     app = create_app(chaos_settings)
     client = Client(chaos_settings, app)
-    import workers.client as client_module
+    import workers.ledger as ledger_module
     from kombu.exceptions import OperationalError
 
-    real = client_module.publish_chain
+    real = ledger_module.publish_chain
     sent = []
 
     def flaky(*args, **kwargs):
@@ -269,7 +269,7 @@ def test_broker_down_at_submit_reports_what_was_sent(chaos_settings, monkeypatch
         sent.append(1)
         return chain
 
-    monkeypatch.setattr(client_module, "publish_chain", flaky)
+    monkeypatch.setattr(ledger_module, "publish_chain", flaky)
     with pytest.raises(SubmitError) as err:
         client.submit_many(_articles(20, prefix="b"))
     assert err.value.sent_ids == [f"b-{i}" for i in range(5)]

@@ -16,7 +16,6 @@ from pipeline.registry import pipeline_through
 from workers import deadletters, keys, ledger, store
 from workers.app import create_app
 from workers.connection import redis_client
-from workers.flow import publish_chain
 from workers.settings import Settings, get_settings, mask_secrets
 
 
@@ -83,20 +82,13 @@ class Client:
         sent: list[str] = []
         if not docs:
             return sent
-        payloads = [doc.model_dump(mode="json") for doc in docs]
+        items = [(doc.model_dump(mode="json"), run) for doc in docs]
         # A resubmission must not be reported failed by an older dead letter.
         self.redis.delete(*(keys.dead_index_key(d.id) for d in docs))
-        ledger.track(self.redis, self.settings, ((p, run) for p in payloads))
         try:
             with self.app.producer_or_acquire() as producer:
-                for payload in payloads:
-                    publish_chain(self.app, payload, run, producer=producer)
-                    sent.append(payload["id"])
+                ledger.publish_tracked(self.app, self.redis, items, sent=sent, producer=producer)
         except (OperationalError, ConnectionError, OSError) as exc:
-            unsent = [p["id"] for p in payloads[len(sent):]]
-            pipe = self.redis.pipeline(transaction=False)
-            ledger.settle(pipe, unsent)
-            pipe.execute()
             raise SubmitError(
                 f"broker unreachable after {len(sent)} of {len(docs)} articles: {mask_secrets(str(exc))}",
                 sent_ids=sent,

@@ -74,6 +74,27 @@ def track(client: redis.Redis, settings: Settings, items: Iterable[tuple[dict, l
         pipe.execute()
 
 
+def publish_tracked(app: Celery, store: redis.Redis, items: list[tuple[dict, list[str]]], *,
+                    sent: list[str] | None = None, **options) -> None:
+    """Track (Document dict, stages) pairs, then publish each one's chain.
+
+    Every way an article enters the pipeline goes through here, so none is sent untracked.
+    Ids that went out are appended to ``sent``; if publishing fails part-way, the rest
+    leave the ledger again before the error propagates.
+    """
+    sent = [] if sent is None else sent
+    track(store, app.newsflow_settings, items)
+    try:
+        for doc, stages in items:
+            publish_chain(app, doc, stages, **options)
+            sent.append(doc["id"])
+    except Exception:
+        pipe = store.pipeline(transaction=False)
+        settle(pipe, [doc["id"] for doc, _stages in items[len(sent):]])
+        pipe.execute()
+        raise
+
+
 def renew(pipe, settings: Settings, article_id: str) -> None:
     """Give a tracked article a fresh lease (queued on ``pipe``; untracked ids stay untracked)."""
     pipe.zadd(keys.INFLIGHT, {article_id: time.time() + settings.inflight_lease_s}, xx=True)
@@ -105,8 +126,8 @@ def broker_queue_keys() -> list[str]:
 
 def ids_in_broker(broker: redis.Redis) -> set[str]:
     """Article ids of all messages queued or unacknowledged in a Redis broker."""
-    found = broker.eval(_SCAN_BROKER, len(broker_queue_keys()) + 1, *broker_queue_keys(), keys.KOMBU_UNACKED_KEY,
-                        keys.ARTICLE_HEADER)
+    lists = broker_queue_keys()
+    found = broker.eval(_SCAN_BROKER, len(lists) + 1, *lists, keys.KOMBU_UNACKED_KEY, keys.ARTICLE_HEADER)
     return {x.decode() if isinstance(x, bytes) else x for x in found}
 
 

@@ -36,8 +36,9 @@ def replay_letter(app: Celery, letter: DeadLetter) -> None:
         return
     stages = [] if letter.stage == keys.STORE_STAGE else [letter.stage, *letter.remaining]
     if isinstance(payload, dict) and payload.get("id"):
-        ledger.track(redis_client(app.newsflow_settings), app.newsflow_settings, [(payload, stages)])
-    publish_chain(app, payload, stages)
+        ledger.publish_tracked(app, redis_client(app.newsflow_settings), [(payload, stages)])
+    else:  # no id to track it by; the stage will dead-letter it again with the reason
+        publish_chain(app, payload, stages)
 
 
 def replay(app: Celery, entry_ids: list[str] | None = None) -> list[str]:

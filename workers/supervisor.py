@@ -23,8 +23,8 @@ def supervise(argv: list[str], *, min_uptime_s: float = 30.0, max_backoff_s: flo
     """Run ``argv`` as a child; restart it whenever it exits unasked; return its final exit code.
 
     A stop signal is forwarded to the child (SIGTERM = Celery's warm shutdown) and ends
-    supervision; any other exit, whatever its code, is a crash. Restarts back off exponentially unless the child stayed up
-    ``min_uptime_s``.
+    supervision; any other exit, whatever its code, is a crash. Restarts back off
+    exponentially unless the child stayed up ``min_uptime_s``.
     """
     state = {"stopping": False, "child": None}
 

@@ -20,7 +20,7 @@ from workers import keys, ledger, store
 from workers.failures import NewsflowTask
 from workers.embedded import WAKEUP_TASK
 from workers.transport import QUARANTINE_STAGE, QUARANTINE_TASK
-from workers.flow import publish_chain, remaining_stages
+from workers.flow import remaining_stages
 
 
 def decode_document(payload, *, max_bytes: int) -> Document:
@@ -115,11 +115,8 @@ def _spawn_split_offs(task: NewsflowTask, parent: Document) -> None:
     # Children follow the parent's own remaining stages; their ids are stable, so a
     # redelivered clean spawns the same children and their checkpoints dedupe the work.
     stages = ["clean", *remaining_stages(task.request.chain)]
-    children = [child.model_dump(mode="json") for child in split_off_documents(parent)]
-    if children:
-        ledger.track(task.redis, task.settings, ((child, stages) for child in children))
-    for child in children:
-        publish_chain(task.app, child, stages)
+    children = [(child.model_dump(mode="json"), stages) for child in split_off_documents(parent)]
+    ledger.publish_tracked(task.app, task.redis, children)
 
 
 def register_tasks(app: Celery) -> None:
@@ -139,9 +136,7 @@ def register_tasks(app: Celery) -> None:
         def work():
             parsed = parse_article(article, max_bytes=self.settings.max_article_bytes)
             doc = Document.from_article(parsed, article_id(parsed)).model_dump(mode="json")
-            run = pipeline_through(stages)
-            ledger.track(self.redis, self.settings, [(doc, run)])
-            publish_chain(self.app, doc, run)
+            ledger.publish_tracked(self.app, self.redis, [(doc, pipeline_through(stages))])
 
         self.guarded("ingest", article, work)
 

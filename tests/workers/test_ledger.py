@@ -51,10 +51,10 @@ def test_submit_tracks_before_publishing_and_untracks_what_was_not_sent(app, sto
     assert item["doc"]["id"] == "led-q" and item["stages"] == ["clean", "language"]
     assert store.zscore(keys.INFLIGHT, "led-q") > time.time()
 
-    import workers.client as client_module
+    import workers.ledger as ledger_module
     from kombu.exceptions import OperationalError
 
-    real, calls = client_module.publish_chain, []
+    real, calls = ledger_module.publish_chain, []
 
     def flaky(*args, **kwargs):
         if len(calls) == 2:
@@ -62,7 +62,7 @@ def test_submit_tracks_before_publishing_and_untracks_what_was_not_sent(app, sto
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(client_module, "publish_chain", flaky)
+    monkeypatch.setattr(ledger_module, "publish_chain", flaky)
     with pytest.raises(SubmitError) as err:
         client.submit_many([{**ARTICLE, "id": f"led-b{i}"} for i in range(5)])
     assert err.value.sent_ids == ["led-b0", "led-b1"]
