@@ -6,6 +6,7 @@ Stages declare their heavy resources with :func:`resource`; the worker calls
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import threading
 from pathlib import Path
@@ -24,6 +25,26 @@ def data_path(*parts: str) -> Path:
     return DATA_DIR.joinpath(*parts)
 
 
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the OS (glibc ``malloc_trim``; no-op elsewhere).
+
+    Loading a model decompresses and converts arrays that are freed again, but glibc keeps
+    the freed pages: measured 12 MB of a worker's RSS after all models loaded, which every
+    forked pool child would then carry too.
+    """
+    global _TRIM
+    if _TRIM is None:
+        try:
+            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
+
+
+_TRIM = None
+
+
 def resource(name: str) -> Callable[[Callable[[], T]], Callable[[], T]]:
     """Decorator: make a zero-argument loader load once per process (thread-safe) and register it."""
 
@@ -33,7 +54,11 @@ def resource(name: str) -> Callable[[Callable[[], T]], Callable[[], T]]:
         @functools.wraps(loader)
         def get() -> T:
             with _LOCK:
-                return cached()
+                if cached.cache_info().currsize:
+                    return cached()
+                value = cached()
+                release_free_memory()  # once per load: the loader's temporaries are gone now
+                return value
 
         _LOADERS[name] = get
         return get

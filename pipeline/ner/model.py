@@ -40,6 +40,18 @@ def _one_blas_thread():
 
 _CONTROLLER = None
 
+_LEXICON: tuple[object, dict[str, int]] | None = None
+
+
+def _shared_lexicon() -> dict[str, int]:
+    """The gazetteer's word classes, built once per process and shared by both taggers
+    (the same 27k-entry dict each, ~5 MB) while the gazetteer object stays the same."""
+    global _LEXICON
+    gaz = gazetteer()
+    if _LEXICON is None or _LEXICON[0] is not gaz:
+        _LEXICON = (gaz, lexicon_classes(gaz))
+    return _LEXICON[1]
+
 
 class Tagger:
     """A loaded tagger: ``tag(sentences) -> BIO tags``."""
@@ -62,16 +74,20 @@ class Tagger:
                 )
         else:
             pieces = None
+        # .tolist() gives plain str/int directly (iterating the arrays makes a throwaway numpy
+        # scalar per element first).
         self.encoder = Encoder(
-            [str(w) for w in arrays["words"]], list(arrays["counts"]), [str(c) for c in arrays["chars"]],
-            lexicon_classes(gazetteer()),
-            {str(w): c for w, c in zip(arrays["stat_words"], arrays["stat_counts"].astype(np.float32))}
+            arrays["words"].tolist(), arrays["counts"].tolist(), arrays["chars"].tolist(),
+            _shared_lexicon(),
+            dict(zip(arrays["stat_words"].tolist(), arrays["stat_counts"].astype(np.float32)))
             if "stat_words" in arrays else None,
             pieces,
         )
         self.use_stats = "stat_words" in arrays  # models before tag statistics (1.0) lack them
         f32 = lambda name: np.ascontiguousarray(arrays[name], dtype=np.float32)  # noqa: E731
-        self.word_vectors = f32("word_vectors")
+        # Kept float16 as stored (half the memory: 18 MB for Arabic); _decode widens only the
+        # rows a batch looks up, which gives the same float32 numbers (float16 -> float32 is exact).
+        self.word_vectors = np.ascontiguousarray(arrays["word_vectors"])
         self.char_emb = f32("char_emb")
         conv = f32("conv_w")  # (filters, char_dim, 3)
         self.conv_w = [np.ascontiguousarray(conv[:, :, k].T) for k in range(conv.shape[2])]
@@ -170,8 +186,8 @@ class Tagger:
         B, T = x["words"].shape
         same = np.array_equal(x["words"], x["stems"])
         parts = [
-            self.word_vectors[x["words"]],
-            *([] if same else [self.word_vectors[x["stems"]]]),
+            self.word_vectors[x["words"]].astype(np.float32),
+            *([] if same else [self.word_vectors[x["stems"]].astype(np.float32)]),
             self._chars(x["chars"]),
             self.shape_emb[x["shapes"]],
             self.lex_emb[x["lex"]],
