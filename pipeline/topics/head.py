@@ -1,11 +1,12 @@
-"""The linear topic head over article embeddings, with per-topic calibration.
+"""The linear topic head over article embeddings, with calibration.
 
 Training data comes from datasets with different closed label sets (SIB-200 has no
 economy label, BBC has no health label), so the head is trained with a *masked*
 softmax: each example competes only among the IPTC codes its dataset can express.
 At run time the head scores every trained code; calibration then maps each raw
 probability to "the fraction of articles scored this high that carry the topic",
-fitted on held-out data (Platt scaling per topic).
+fitted on held-out data (Platt scaling; the shipped head shares one (a, b) across
+topics, so calibration never reorders them, but the format stores one pair per topic).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 @dataclass
 class TopicHead:
-    """Linear head (``codes`` x dim) plus per-code Platt calibration on the raw log-probability."""
+    """Linear head (``codes`` x dim) plus Platt calibration (a pair per code) on the raw log-probability."""
 
     codes: list[str]
     weight: np.ndarray  # [n_codes, dim]

@@ -66,9 +66,14 @@ class ScoredTopic:
 
 
 def floored_logit(p: np.ndarray) -> np.ndarray:
-    """logit(p), floored at LOGIT_FLOOR (the fusion's model feature)."""
+    """logit(p), softly floored at LOGIT_FLOOR (the fusion's model feature).
+
+    A smooth maximum, log(e^logit + e^floor), not a hard one: under a hard floor every
+    topic the head finds unlikely tied at the floor, and a short sentence the head was
+    unsure about went to whichever tied topic came first in the taxonomy.
+    """
     p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.maximum(np.log(p / (1 - p)), LOGIT_FLOOR)
+    return np.logaddexp(np.log(p / (1 - p)), LOGIT_FLOOR)
 
 
 def _sigmoid(z: float) -> float:
