@@ -389,10 +389,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     articles = load(args.corpus, args.limit)
-    report = {"corpus": args.corpus, "articles": len(articles), "stages": bench_stages(articles)}
     counts = [int(p) for p in args.procs.split(",")]
-    # The in-process baselines fork, so they run before any Celery connection exists.
+    # The in-process baselines fork, so they run before any Celery connection exists, and
+    # before anything else touches these articles: the stages' word caches (tokenizer, NER)
+    # would otherwise be warm on exactly these articles in the forked baselines but cold in
+    # the freshly started workers, which measured ~12% of "broker overhead" that was cache.
     baselines = [bench_in_process(articles, procs) for procs in counts] if args.redis_url else []
+    report = {"corpus": args.corpus, "articles": len(articles), "stages": bench_stages(articles)}
     if not args.skip_embedded:
         report["embedded"] = bench_embedded(articles)
     if args.redis_url:
