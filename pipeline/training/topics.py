@@ -10,7 +10,7 @@ Steps (each printed as it runs):
    SaudiNewsNet leads; embeddings cached in ``--cache``);
 5. train a masked-softmax linear head on SIB-200 (205 languages), BBC News, the
    single-subject SaudiNewsNet outlets and the teacher's soft labels, fine-tuning the
-   piece table jointly;
+   piece table jointly (not with ``--table``, which keeps a given table as it is);
 6. calibrate with one Platt scaling shared by every topic (``--per-code-calibration``:
    one per topic) on a held-out calibration split;
 7. report held-out scores and write ``vocab.npz``, ``table.npz``, ``head.npz`` and
@@ -260,7 +260,8 @@ def targets(examples: list[Example], codes: list[str], weights: dict[str, float]
     w = np.zeros(len(examples), dtype=np.float32)
     for i, e in enumerate(examples):
         mask[i, allowed[e.dataset]] = True
-        # Teacher rows are not balanced: their argmax is no gold label, and news is mostly politics.
+        # Teacher rows are balanced by their most probable code, like gold labels: the
+        # unlabelled news sentences are mostly politics.
         w[i] = 1.0 / counts[(e.dataset, e.code)] ** balance
     # Each dataset's weights sum to the same total.
     for ds in labels_in:
