@@ -119,10 +119,16 @@ def find_entities(text: str, tagger: Tagger | None, gaz: Gazetteer, published_at
     found = list(dates)
     if tagger is not None:
         tokens = tokenize(text)
-        for ent in model_entities(text, tokens, tagger, gaz):
-            if not any(ent.start < e and s < ent.end for s, e in taken):
-                found.append(ent)
-                taken.append((ent.start, ent.end))
+        model = [ent for ent in model_entities(text, tokens, tagger, gaz) if not any(ent.start < e and s < ent.end for s, e in taken)]
+        # A curated name that contains the tagger's spans wins over them: the tagger reads
+        # "محمد شياع السوداني" as the name "محمد شياع" plus the adjective "Sudanese".
+        for name in gazetteer_entities(text, tokens, gaz, taken):
+            inside = [ent for ent in model if name.start < ent.end and ent.start < name.end]
+            if inside and all(name.start <= ent.start and ent.end <= name.end for ent in inside) and " " in name.normalized:
+                model = [ent for ent in model if ent not in inside] + [name]
+        for ent in model:
+            found.append(ent)
+            taken.append((ent.start, ent.end))
         found.extend(gazetteer_entities(text, tokens, gaz, taken))
     found.sort(key=lambda e: (e.start, e.end))
     return found

@@ -84,3 +84,13 @@ def test_lowercase_words_are_not_taken_for_acronyms():
     doc = _run("Officials who spoke to us said the talks would go on.", "en")
     assert not any(e.canonical_id == "wikidata:Q7817" for e in doc.entities)  # WHO
     assert not any(e.canonical_id == "iso3166:US" for e in doc.entities)
+
+
+def test_curated_full_name_wins_over_the_taggers_shorter_span():
+    # The tagger reads "محمد شياع" as a name and "السوداني" (Sudanese) as an adjective; the
+    # curated table knows the whole name, so the article gets one person, not two.
+    text = "وأضاف أن الحكومة برئاسة محمد شياع السوداني تسعى إلى علاقة متوازنة مع واشنطن."
+    doc = _run(text, "ar")
+    _check_offsets(doc)
+    people = [e for e in doc.entities if e.label == "PERSON"]
+    assert [e.text for e in people] == ["محمد شياع السوداني"]
