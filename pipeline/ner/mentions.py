@@ -112,6 +112,28 @@ def date_entities(text: str, published_at: datetime | None) -> list[Entity]:
     ]
 
 
+def _merge_names(model: list[Entity], names: list[Entity]) -> tuple[list[Entity], list[Entity] | None]:
+    """Combine the tagger's spans with gazetteer names found without regard to them.
+
+    A multi-word curated name that contains tagger spans replaces them: the tagger reads
+    "محمد شياع السوداني" as the name "محمد شياع" plus the adjective "Sudanese". Names clear
+    of every span are the names a scan around the spans would find, and names inside a span
+    yield to it, so one gazetteer pass serves both. Returns (spans, extra names), with
+    extra None when a name straddles a span's edge (only a second scan can tell then).
+    """
+    extra: list[Entity] = []
+    straddles = False
+    for name in names:
+        inside = [ent for ent in model if name.start < ent.end and ent.start < name.end]
+        if not inside:
+            extra.append(name)
+        elif all(name.start <= ent.start and ent.end <= name.end for ent in inside) and " " in name.normalized:
+            model = [ent for ent in model if ent not in inside] + [name]
+        elif not all(ent.start <= name.start and name.end <= ent.end for ent in inside):
+            straddles = True
+    return model, None if straddles else extra
+
+
 def find_entities(text: str, tagger: Tagger | None, gaz: Gazetteer, published_at: datetime | None) -> list[Entity]:
     """All entities of ``text`` in order: dates win overlaps, then tagger spans, then gazetteer names."""
     dates = date_entities(text, published_at)
@@ -120,15 +142,10 @@ def find_entities(text: str, tagger: Tagger | None, gaz: Gazetteer, published_at
     if tagger is not None:
         tokens = tokenize(text)
         model = [ent for ent in model_entities(text, tokens, tagger, gaz) if not any(ent.start < e and s < ent.end for s, e in taken)]
-        # A curated name that contains the tagger's spans wins over them: the tagger reads
-        # "محمد شياع السوداني" as the name "محمد شياع" plus the adjective "Sudanese".
-        for name in gazetteer_entities(text, tokens, gaz, taken):
-            inside = [ent for ent in model if name.start < ent.end and ent.start < name.end]
-            if inside and all(name.start <= ent.start and ent.end <= name.end for ent in inside) and " " in name.normalized:
-                model = [ent for ent in model if ent not in inside] + [name]
-        for ent in model:
-            found.append(ent)
-            taken.append((ent.start, ent.end))
-        found.extend(gazetteer_entities(text, tokens, gaz, taken))
+        model, extra = _merge_names(model, gazetteer_entities(text, tokens, gaz, taken))
+        found.extend(model)
+        if extra is None:  # a name straddled a tagger span: scan again around the spans
+            extra = gazetteer_entities(text, tokens, gaz, taken + [(e.start, e.end) for e in model])
+        found.extend(extra)
     found.sort(key=lambda e: (e.start, e.end))
     return found
