@@ -259,16 +259,16 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
             client.result(d.id, 300)
         # Saturation: everything at once.
         docs = [_tagged(a, f"sat{procs}") for a in articles]
-        sent_at = {}
         started = time.time()
         client.publish(docs)  # offered all at once, over one connection
         sent_at = {d.id: started for d in docs}
-        outcomes = [client.result(d.id, 900) for d in docs]
+        finished_at = _await_finished(client, [d.id for d in docs], 900)
+        outcomes = [client.result(d.id, 900) for d in docs]  # read after the clock stops
         stored = [o for o in outcomes if isinstance(o, Document)]
         words = sum(_words(d.text) for d in stored)
         done_at = _done_times(client)
-        # The end is the last done event's server time, not when this client noticed it.
-        wall = max([done_at[d.id] for d in docs if d.id in done_at] or [time.time()]) - started
+        # The end is the last finished article's server time, not when this client noticed it.
+        wall = max(finished_at.values()) - started
         sat_lat = [(done_at[i] - sent_at[i]) * 1000 for i in sent_at if i in done_at]
         result = {
             "procs": procs,
@@ -291,8 +291,7 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
                     time.sleep(delay)
                 sent_at[d.id] = time.time()
                 client.publish([d])
-            for d in docs:
-                client.result(d.id, 900)
+            _await_finished(client, [d.id for d in docs], 900)
             done_at = _done_times(client)
             half = [(done_at[i] - sent_at[i]) * 1000 for i in sent_at if i in done_at]
             result.update({
@@ -329,6 +328,31 @@ def _cpu_s(pid: int) -> float | None:
     except (OSError, IndexError, ValueError):
         return None
     return round(total, 1)
+
+
+def _await_finished(client, ids: list[str], timeout_s: float) -> dict[str, float]:
+    """Block until every article in ``ids`` is stored or dead-lettered; their server times.
+
+    Reads the done and dead-letter streams with blocking XREADs, so the measuring client
+    uses almost no CPU while the workers run (polling each result competed with them for
+    the same cores). Raises SystemExit after ``timeout_s``.
+    """
+    from workers import keys
+
+    waiting, finished = set(ids), {}
+    cursors = {keys.DONE_STREAM: "0-0", keys.DEAD_STREAM: "0-0"}
+    deadline = time.monotonic() + timeout_s
+    while waiting:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench: {len(waiting)} articles unfinished after {timeout_s:g}s")
+        for stream, entries in client.redis.xread(cursors, block=1000, count=1000) or []:
+            for entry_id, fields in entries:
+                cursors[stream] = entry_id
+                article = fields.get("id") or fields.get("article_id")
+                if article in waiting:
+                    waiting.discard(article)
+                    finished[article] = int(entry_id.split("-")[0]) / 1000
+    return finished
 
 
 def _done_times(client) -> dict[str, float]:

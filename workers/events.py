@@ -11,14 +11,18 @@ import redis
 from workers import keys
 
 
-def event_fields(stage: str, doc_json: str, article_id: str, version: str, ms: float | None) -> dict:
-    """The fields of one event entry. Every entry carries the article id so consumers can dedupe."""
+def event_fields(stage: str, doc_json: str, article_id: str, version: str, ms: float | None,
+                 at: float | None = None) -> dict:
+    """The fields of one event entry. Every entry carries the article id so consumers can dedupe.
+
+    ``at`` is when the stage finished (default: now).
+    """
     return {
         "id": article_id,
         "stage": stage,
         "version": version,
         "ms": "" if ms is None else f"{ms:.3f}",
-        "at": f"{time.time():.3f}",
+        "at": f"{time.time() if at is None else at:.3f}",
         "doc": doc_json,
     }
 

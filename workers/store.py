@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import time
+from dataclasses import dataclass, field
 
 import redis
 
@@ -17,6 +19,53 @@ def get_checkpoint(client: redis.Redis, article_id: str, stage: str, version: st
     return client.get(keys.checkpoint_key(article_id, stage, version))
 
 
+def get_checkpoint_and_stored(client: redis.Redis, article_id: str, stage: str, version: str) -> tuple[str | None, str | None]:
+    """:func:`get_checkpoint` and the digest of the stored Document (see :func:`save_document`), in one round trip."""
+    pipe = client.pipeline(transaction=False)
+    pipe.get(keys.checkpoint_key(article_id, stage, version))
+    pipe.get(_stored_marker(article_id))
+    checkpoint, stored = pipe.execute()
+    return checkpoint, stored
+
+
+@dataclass(frozen=True)
+class StageOutput:
+    """One stage's output, to be checkpointed and announced (see :func:`commit_stages`)."""
+
+    stage: str
+    version: str
+    article_id: str
+    doc_json: str
+    ms: float | None
+    at: float = field(default_factory=time.time)
+
+    def event(self) -> dict:
+        """The fields of this output's event entry."""
+        return events.event_fields(self.stage, self.doc_json, self.article_id, self.version, self.ms, at=self.at)
+
+
+def _queue_outputs(pipe, settings: Settings, outputs: list[StageOutput]) -> None:
+    for out in outputs:
+        pipe.set(keys.checkpoint_key(out.article_id, out.stage, out.version), out.doc_json, ex=settings.result_ttl_s)
+        events.publish(pipe, out.stage, out.event(), settings.events_maxlen)
+
+
+def commit_stages(client: redis.Redis, settings: Settings, outputs: list[StageOutput]) -> None:
+    """Record the stages' outputs and publish their events in one transaction.
+
+    All or nothing, so a crash never leaves an event without a checkpoint (which would
+    re-emit it on redelivery) or the reverse. The articles' in-flight leases are renewed
+    in the same round trip: they made progress.
+    """
+    if not outputs:
+        return
+    pipe = client.pipeline(transaction=True)
+    _queue_outputs(pipe, settings, outputs)
+    for article_id in dict.fromkeys(out.article_id for out in outputs):
+        ledger.renew(pipe, settings, article_id)
+    pipe.execute()
+
+
 def commit_stage(
     client: redis.Redis,
     settings: Settings,
@@ -27,41 +76,48 @@ def commit_stage(
     doc_json: str,
     ms: float | None,
 ) -> None:
-    """Record ``stage``'s output and publish its event in one transaction.
-
-    Both or neither happen, so a crash never leaves an event without a checkpoint
-    (which would re-emit it on redelivery) or the reverse. The article's in-flight lease
-    is renewed in the same round trip: it made progress.
-    """
-    pipe = client.pipeline(transaction=True)
-    pipe.set(keys.checkpoint_key(article_id, stage, version), doc_json, ex=settings.result_ttl_s)
-    ledger.renew(pipe, settings, article_id)
-    events.publish(
-        pipe,
-        stage,
-        events.event_fields(stage, doc_json, article_id, version, ms),
-        settings.events_maxlen,
-    )
-    pipe.execute()
+    """Record one stage's output and publish its event in one transaction (:func:`commit_stages`)."""
+    commit_stages(client, settings, [StageOutput(stage, version, article_id, doc_json, ms)])
 
 
-def save_document(client: redis.Redis, settings: Settings, doc_json: str, article_id: str) -> bool:
+#: ``stored`` argument of :func:`save_document` when the stored digest was not read yet.
+NOT_READ = object()
+
+
+def _stored_marker(article_id: str) -> str:
+    return keys.checkpoint_key(article_id, keys.STORE_STAGE, "1")
+
+
+def save_document(
+    client: redis.Redis,
+    settings: Settings,
+    doc_json: str,
+    article_id: str,
+    *,
+    outputs: list[StageOutput] = (),
+    stored=NOT_READ,
+) -> bool:
     """Store the finished Document and announce it on ``newsflow:events:done``.
 
     Idempotent by id: the document key is overwritten with the same content, and the
     done event is emitted once per stored version. Returns False when it was already stored.
     Either way the article leaves the in-flight ledger.
+
+    ``outputs`` (stage outputs not yet committed) are written in the same transaction, and
+    ``stored`` is the stored digest already read by :func:`get_checkpoint_and_stored`: a
+    worker that runs every stage of an article inline needs two round trips, not eight.
     """
-    marker = keys.checkpoint_key(article_id, keys.STORE_STAGE, "1")
+    marker = _stored_marker(article_id)
     digest = hashlib.blake2b(doc_json.encode("utf-8"), digest_size=16).hexdigest()
-    if client.get(marker) == digest:
-        pipe = client.pipeline(transaction=False)
-        ledger.settle(pipe, [article_id])
+    if stored is NOT_READ:
+        stored = client.get(marker)
+    pipe = client.pipeline(transaction=True)
+    _queue_outputs(pipe, settings, list(outputs))
+    ledger.settle(pipe, [article_id])
+    if stored == digest:
         pipe.execute()
         return False
-    pipe = client.pipeline(transaction=True)
     pipe.set(keys.doc_key(article_id), doc_json, ex=settings.result_ttl_s)
-    ledger.settle(pipe, [article_id])
     pipe.set(marker, digest, ex=settings.result_ttl_s)
     pipe.delete(keys.dead_index_key(article_id))
     events.publish(

@@ -42,12 +42,52 @@ def input_digest(doc_json: str) -> str:
     return hashlib.blake2b(doc_json.encode("utf-8"), digest_size=8).hexdigest()
 
 
-def _stage_body(task: NewsflowTask, stage_name: str, doc: Document, doc_json: str) -> tuple[Document, str]:
+class FusedRun:
+    """The stages one message runs inline, and their outputs not yet written to Redis.
+
+    Outputs are committed in one transaction when the run ends: with the stored Document
+    when the store step is inline too, else before the Document is handed on. A crash
+    before that commits nothing, and the redelivered message recomputes the run.
+    """
+
+    def __init__(self, task: NewsflowTask):
+        self.task = task
+        self.pending: list[store.StageOutput] = []
+        self.stored = store.NOT_READ  # digest of the stored Document, read with the first checkpoint
+        self.computed = False  # once a stage computes, no later stage can have a checkpoint
+
+    def checkpoint(self, article_id: str, stage: str, version: str) -> str | None:
+        """The checkpoint of ``stage`` for this input, if a previous delivery committed it."""
+        if self.computed:
+            return None  # its input is new output, never committed: nothing to look up
+        if self.stored is store.NOT_READ:
+            cached, self.stored = store.get_checkpoint_and_stored(self.task.redis, article_id, stage, version)
+            return cached
+        return store.get_checkpoint(self.task.redis, article_id, stage, version)
+
+    def add(self, output: store.StageOutput) -> None:
+        """Queue one computed stage output for the run's commit."""
+        self.computed = True
+        self.pending.append(output)
+
+    def commit(self) -> None:
+        """Write the queued outputs and their events (one transaction)."""
+        store.commit_stages(self.task.redis, self.task.settings, self.pending)
+        self.pending = []
+
+    def store(self, doc: Document, doc_json: str) -> None:
+        """Store the finished Document, with the queued outputs, in one transaction."""
+        store.save_document(self.task.redis, self.task.settings, doc_json, doc.id,
+                            outputs=self.pending, stored=self.stored)
+        self.pending = []
+
+
+def _stage_body(task: NewsflowTask, run: FusedRun, stage_name: str, doc: Document, doc_json: str) -> tuple[Document, str]:
     """Run one stage on ``doc`` (``doc_json`` is its JSON); returns the output and its JSON."""
     settings = task.settings
     stage = get_stage(stage_name)
     version = f"{stage.version}-{input_digest(doc_json)}"
-    cached = store.get_checkpoint(task.redis, doc.id, stage_name, version)
+    cached = run.checkpoint(doc.id, stage_name, version)
     if cached is not None:
         out, out_json = Document.model_validate_json(cached), cached  # a redelivery: re-emit nothing
     else:
@@ -60,10 +100,7 @@ def _stage_body(task: NewsflowTask, stage_name: str, doc: Document, doc_json: st
                     "(NEWSFLOW_SKIP_DUPLICATES=true)"
                 )
         out_json = out.model_dump_json()
-        store.commit_stage(
-            task.redis, settings, stage=stage_name, version=version, article_id=out.id,
-            doc_json=out_json, ms=out.provenance[-1].ms,
-        )
+        run.add(store.StageOutput(stage_name, version, out.id, out_json, out.provenance[-1].ms))
     if stage_name == "clean":
         _spawn_split_offs(task, out)
         if settings.skip_duplicates and out.duplicate and out.duplicate.seen_before:
@@ -85,12 +122,14 @@ def _run_with_following(task: NewsflowTask, stage_name: str, payload) -> dict | 
 
     A broker hop costs milliseconds; when the next stage's queue is one this worker
     consumes anyway, running it here gives the same result, events and checkpoints
-    without the hop. A step that fails inline is handed on through its queue instead,
-    so its own task applies the retry / dead-letter policy and names the right stage.
+    without the hop, and the run's Redis writes go in one transaction. A step that fails
+    inline is handed on through its queue instead, so its own task applies the retry /
+    dead-letter policy and names the right stage.
     """
     # Decoded once; fused stages pass the Document and its JSON along (the JSON is also
     # the next stage's checkpoint input), so nothing is re-parsed or re-serialised.
-    out, out_json = _stage_body(task, stage_name, *_decode(task, payload))
+    run = FusedRun(task)
+    out, out_json = _stage_body(task, run, stage_name, *_decode(task, payload))
     inline = getattr(task.app, "newsflow_inline_stages", None) or ()
     chain = task.request.chain
     while chain and isinstance(chain[-1], dict):
@@ -100,14 +139,15 @@ def _run_with_following(task: NewsflowTask, stage_name: str, payload) -> dict | 
             break
         try:
             if name == keys.STORE_STAGE:
-                _store_body(task, out, out_json)
+                run.store(out, out_json)
                 chain.pop()
                 return None  # stored: nothing left to hand on
-            out_next = _stage_body(task, name, out, out_json)
+            out_next = _stage_body(task, run, name, out, out_json)
         except Exception:  # the queued task for this step will handle it properly
             break
         chain.pop()
         out, out_json = out_next
+    run.commit()  # before handing on: the next stage's events must follow these
     return out.model_dump(mode="json")
 
 

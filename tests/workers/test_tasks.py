@@ -2,9 +2,12 @@
 
 import json
 
+import pytest
+
 from pipeline.models import Document, RemovedBlock
 from pipeline.registry import get_stage
 from workers import keys, store
+from workers import store as store_mod
 from workers.flow import build_chain
 
 
@@ -143,3 +146,41 @@ def test_without_fusing_every_stage_is_its_own_message(clean_env, store):
         doc = Client(settings, app).wait(Client(settings, app).submit({"body": "Hop by hop.", "id": "h-1"}), 20)
     assert app.newsflow_inline_stages is None
     assert doc.stages_done() == ["clean", "language", "entities", "topics"]
+
+
+def test_an_inline_failure_commits_the_stages_before_it(client, store, monkeypatch):
+    """A fused run writes its outputs at the end; a stage failing inline must not lose them."""
+    from pipeline import registry
+
+    stage = registry._REGISTRY["entities"]
+    calls = []
+
+    def flaky(doc):
+        calls.append(doc.id)
+        if len(calls) == 1:
+            raise RuntimeError("transient model hiccup")
+        return stage.func(doc)
+
+    monkeypatch.setitem(registry._REGISTRY, "entities", stage.__class__(stage.name, stage.version, flaky))
+    doc = client.wait(client.submit({"body": "Fails once inline.", "id": "fl-1"}), 20)
+    assert doc.stages_done() == ["clean", "language", "entities", "topics"]
+    assert len(calls) == 2  # the inline try, then the entities task from its own queue
+    for name in ["clean", "language", "entities", "topics", "done"]:
+        assert [e[1]["id"] for e in store.xrange(keys.events_stream(name))] == ["fl-1"], name
+
+
+def test_a_failed_store_transaction_writes_no_stage_output(settings, store, monkeypatch):
+    """Stage outputs that ride in the store's transaction are all-or-nothing with it."""
+    from workers import events
+
+    def broken_publish(pipe, stage, fields, maxlen):
+        if stage == "done":
+            raise ConnectionError("store went away")
+        pipe.xadd(keys.events_stream(stage), fields, maxlen=maxlen, approximate=True)
+
+    monkeypatch.setattr(events, "publish", broken_publish)
+    out = store_mod.StageOutput("topics", "1-x", "tx-1", '{"id":"tx-1"}', 1.0)
+    with pytest.raises(ConnectionError):
+        store_mod.save_document(store, settings, '{"id":"tx-1"}', "tx-1", outputs=[out])
+    assert store.xrange(keys.events_stream("topics")) == []
+    assert store_mod.get_checkpoint(store, "tx-1", "topics", "1-x") is None
