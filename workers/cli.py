@@ -313,7 +313,6 @@ def worker(stages, concurrency, pool, loglevel, hostname, supervise):
     if concurrency:
         argv += ["--concurrency", str(concurrency)]
     app = get_app()
-    _apply_pool_strategy(settings.pool_strategy)
     if settings.fuse_stages:
         app.newsflow_inline_stages = frozenset(names)
     from workers.ledger import Reconciler
@@ -321,16 +320,6 @@ def worker(stages, concurrency, pool, loglevel, hostname, supervise):
     # In the parent process only: a forking pool's children never start it.
     Reconciler(app).start()
     app.worker_main(argv)
-
-
-def _apply_pool_strategy(strategy: str) -> None:
-    """Set the prefork pool's scheduling strategy (Celery's ``-O`` accepts only 'fair')."""
-    from celery import signals
-
-    def apply(sender=None, instance=None, **_kwargs):
-        instance.optimization = strategy
-
-    signals.celeryd_after_setup.connect(apply, weak=False)
 
 
 def _worker_stages(spec: str) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,12 +53,6 @@ class Settings(BaseSettings):
     stage_soft_time_limit_s: int = Field(default=60, gt=0, description="Soft limit per stage task.")
     stage_time_limit_s: int = Field(default=120, gt=0, description="Hard limit per stage task.")
     prefetch: int = Field(default=1, ge=1, description="Messages each worker process reserves.")
-    pool_strategy: Literal["fair", "fcfs"] = Field(
-        default="fair",
-        description="Prefork pool: 'fair' hands a reserved message to a pool process only when it "
-        "is idle (Celery's default); 'fcfs' writes it to a busy process's pipe at once, so the "
-        "process starts its next article without waiting for the parent.",
-    )
     events_maxlen: int = Field(
         default=10_000, gt=0, description="Approximate MAXLEN of each event stream."
     )
