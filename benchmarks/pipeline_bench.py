@@ -36,11 +36,15 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def bench_stages(articles: list[ArticleIn]) -> dict:
-    """Each stage in-process on one core: articles/s, words/s, p50/p95/p99 ms per article."""
+def bench_stages(articles: list[ArticleIn], warm: list[ArticleIn] = ()) -> dict:
+    """Each stage in-process on one core: articles/s, words/s, p50/p95/p99 ms per article.
+
+    ``warm`` articles run first, untimed (see :func:`warm_up`).
+    """
     from pipeline.resources import preload
 
     preload()
+    warm_up(warm or articles[:2])
     per_stage = {name: [] for name in STAGE_ORDER}
     words = 0
     failed = 0
@@ -79,10 +83,23 @@ def bench_stages(articles: list[ArticleIn]) -> dict:
     return out
 
 
-def _run_slice(articles: list[ArticleIn], start, results) -> None:
-    """Wait for ``start``, run all four stages on ``articles``, put (finished, seconds) on ``results``."""
-    for article in articles[:2]:  # warm caches before the clock starts
+def warm_up(articles: list[ArticleIn]) -> None:
+    """Run ``articles`` through every stage, untimed.
+
+    A worker in production runs for hours, so its word caches (tokenizer pieces, NER
+    features) are warm; a process measured from a cold start would report the first few
+    hundred articles of its life, not its steady state. Every side of the comparison
+    warms up on the same articles, which are never among the measured ones.
+    """
+    for article in articles:
         _run_article(article)
+
+
+def _run_slice(articles: list[ArticleIn], warm: list[ArticleIn], ready, start, results) -> None:
+    """Warm up on ``warm``, say so on ``ready``, wait for ``start``, run all four stages on
+    ``articles``, put (finished, seconds) on ``results``."""
+    warm_up(warm or articles[:2])
+    ready.release()
     start.wait()
     started = time.perf_counter()
     done = sum(_run_article(article) for article in articles)
@@ -104,7 +121,7 @@ def _run_article(article: ArticleIn) -> int:
         return 0
 
 
-def bench_in_process(articles: list[ArticleIn], procs: int) -> dict:
+def bench_in_process(articles: list[ArticleIn], procs: int, warm: list[ArticleIn] = ()) -> dict:
     """All stages in ``procs`` plain processes (forked after the models load), no broker.
 
     This is the in-process throughput "on the same number of cores" that broker overhead
@@ -118,11 +135,15 @@ def bench_in_process(articles: list[ArticleIn], procs: int) -> dict:
 
     preload()
     ctx = multiprocessing.get_context("fork")
-    start, results = ctx.Event(), ctx.Queue()
-    workers = [ctx.Process(target=_run_slice, args=(articles[i::procs], start, results)) for i in range(procs)]
+    ready, start, results = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+    workers = [ctx.Process(target=_run_slice, args=(articles[i::procs], list(warm)[i::procs], ready, start, results))
+               for i in range(procs)]
     for w in workers:
         w.start()
-    time.sleep(1.0)  # let every process finish its warm-up
+    for _ in workers:  # every process has finished its warm-up
+        while not ready.acquire(timeout=5):
+            if any(w.exitcode not in (None, 0) for w in workers):
+                raise SystemExit(f"bench: an in-process worker died (exit codes {[w.exitcode for w in workers]})")
     start.set()
     outcomes = []
     while len(outcomes) < procs:
@@ -217,7 +238,7 @@ def worker_specs(topology: str, procs: int) -> list[tuple[str | None, int]]:
 
 
 def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturation_only: bool = False,
-                pool: str = "prefork", topology: str = "all") -> dict:
+                pool: str = "prefork", topology: str = "all", warm: list[ArticleIn] = ()) -> dict:
     """End to end through Redis with ``procs`` worker processes: saturation and half-rate latency."""
     import redis as redis_lib
 
@@ -253,10 +274,9 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
                 break
             if time.monotonic() > deadline:
                 raise SystemExit("bench: workers did not start")
-        warm = [_tagged(a, f"warm{procs}") for a in articles[: max(2, procs * 2)]]
-        client.publish(warm)
-        for d in warm:
-            client.result(d.id, 300)
+        warm_docs = [_tagged(a, f"warm{procs}") for a in (warm or articles[: max(2, procs * 2)])]
+        client.publish(warm_docs)
+        _await_finished(client, [d.id for d in warm_docs], 900)
         # Saturation: everything at once.
         docs = [_tagged(a, f"sat{procs}") for a in articles]
         started = time.time()
@@ -366,7 +386,8 @@ def _done_times(client) -> dict[str, float]:
 
 def render(report: dict) -> str:
     """The report as a plain-text table."""
-    lines = [f"corpus: {report['corpus']} ({report['articles']} articles, {report['stages']['words']:,} words)", ""]
+    lines = [f"corpus: {report['corpus']} ({report['articles']} articles, {report['stages']['words']:,} words; "
+             f"every process warmed up on {report.get('warmup', 0)} other articles first)", ""]
     lines.append(f"{'in-process (1 core)':<22}{'art/s':>9}{'words/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for name in [*STAGE_ORDER, "all_stages"]:
         row = report["stages"][name]
@@ -409,23 +430,28 @@ def main(argv: list[str]) -> int:
                         help="worker pool for the Redis runs")
     parser.add_argument("--topology", default="all", choices=TOPOLOGIES,
                         help="all = N all-stages processes; split = a dedicated entities worker beside one for the rest")
+    parser.add_argument("--warmup", type=int, default=300,
+                        help="articles (after the measured ones in the corpus) every process runs, untimed, "
+                        "before measuring, so figures are a long-running worker's (0 = cold start)")
     parser.add_argument("--skip-embedded", action="store_true")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
-    articles = load(args.corpus, args.limit)
+    pool = load(args.corpus, args.limit + args.warmup)
+    articles, warm = pool[: args.limit], pool[args.limit :]
     counts = [int(p) for p in args.procs.split(",")]
     # The in-process baselines fork, so they run before any Celery connection exists, and
     # before anything else touches these articles: the stages' word caches (tokenizer, NER)
     # would otherwise be warm on exactly these articles in the forked baselines but cold in
     # the freshly started workers, which measured ~12% of "broker overhead" that was cache.
-    baselines = [bench_in_process(articles, procs) for procs in counts] if args.redis_url else []
-    report = {"corpus": args.corpus, "articles": len(articles), "stages": bench_stages(articles)}
+    baselines = [bench_in_process(articles, procs, warm) for procs in counts] if args.redis_url else []
+    report = {"corpus": args.corpus, "articles": len(articles), "warmup": len(warm),
+              "stages": bench_stages(articles, warm)}
     if not args.skip_embedded:
         report["embedded"] = bench_embedded(articles)
     if args.redis_url:
         runs = []
         for procs, base in zip(counts, baselines):
-            run = bench_redis(articles, args.redis_url, procs, pool=args.pool, topology=args.topology)
+            run = bench_redis(articles, args.redis_url, procs, pool=args.pool, topology=args.topology, warm=warm)
             run["in_process_articles_per_s"] = base["articles_per_s"]
             run["broker_overhead"] = round(1 - run["articles_per_s"] / base["articles_per_s"], 4)
             runs.append(run)

@@ -152,27 +152,28 @@ def mark_duplicates(client: redis.Redis, settings: Settings, doc: Document) -> D
     if dup is None:
         return None
     ttl = settings.result_ttl_s
-    first = client.set(keys.content_key_index(dup.content_key), doc.id, nx=True, ex=ttl, get=True)
+    bands = list(band_keys(dup.signature)) if dup.signature else []
+    # One round trip: claim the content key, read the bands' members, then index this
+    # article (after the reads, so it never finds itself; a redelivery is subtracted below).
+    pipe = client.pipeline(transaction=False)
+    pipe.set(keys.content_key_index(dup.content_key), doc.id, nx=True, ex=ttl, get=True)
+    for band in bands:
+        pipe.smembers(keys.band_index(band))
+    if bands:
+        pipe.set(keys.signature_key(doc.id), dup.signature, ex=ttl)
+    for band in bands:
+        pipe.sadd(keys.band_index(band), doc.id)
+        pipe.expire(keys.band_index(band), ttl)
+    replies = pipe.execute()
+    first, members = replies[0], replies[1 : 1 + len(bands)]
     dup.seen_before = first is not None and first != doc.id
     if dup.seen_before:
         dup.near_duplicate_of = first
-    if not dup.signature:
-        return dup
-    bands = list(band_keys(dup.signature))
-    pipe = client.pipeline(transaction=False)
-    for band in bands:
-        pipe.smembers(keys.band_index(band))
-    candidates = sorted({m for members in pipe.execute() for m in members} - {doc.id})
+    candidates = sorted({m for band_members in members for m in band_members} - {doc.id})
     if candidates and not dup.near_duplicate_of:
         signatures = client.mget([keys.signature_key(c) for c in candidates])
         scored = [(similarity(dup.signature, sig), c) for c, sig in zip(candidates, signatures) if sig]
         best = max(scored, default=(0.0, None))
         if best[0] >= NEAR_SIMILARITY:
             dup.near_duplicate_of = best[1]
-    pipe = client.pipeline(transaction=False)
-    pipe.set(keys.signature_key(doc.id), dup.signature, ex=ttl)
-    for band in bands:
-        pipe.sadd(keys.band_index(band), doc.id)
-        pipe.expire(keys.band_index(band), ttl)
-    pipe.execute()
     return dup
