@@ -98,6 +98,9 @@ def warm_up(articles: list[ArticleIn]) -> None:
 def _run_slice(articles: list[ArticleIn], warm: list[ArticleIn], ready, start, results) -> None:
     """Warm up on ``warm``, say so on ``ready``, wait for ``start``, run all four stages on
     ``articles``, put (finished, seconds) on ``results``."""
+    from pipeline.resources import preload
+
+    preload()
     warm_up(warm or articles[:2])
     ready.release()
     start.wait()
@@ -122,7 +125,7 @@ def _run_article(article: ArticleIn) -> int:
 
 
 def bench_in_process(articles: list[ArticleIn], procs: int, warm: list[ArticleIn] = ()) -> dict:
-    """All stages in ``procs`` plain processes (forked after the models load), no broker.
+    """All stages in ``procs`` plain processes, no broker.
 
     This is the in-process throughput "on the same number of cores" that broker overhead
     is measured against: N processes on N cores also share caches and memory bandwidth,
@@ -131,10 +134,10 @@ def bench_in_process(articles: list[ArticleIn], procs: int, warm: list[ArticleIn
     """
     import multiprocessing
 
-    from pipeline.resources import preload
-
-    preload()
-    ctx = multiprocessing.get_context("fork")
+    # Spawned, not forked: this process may hold broker connections by now, and kombu's
+    # after-fork hook closes those in a forked child, blocking on the parent's sockets.
+    # Each child loads the models itself before it warms up.
+    ctx = multiprocessing.get_context("spawn")
     ready, start, results = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
     workers = [ctx.Process(target=_run_slice, args=(articles[i::procs], list(warm)[i::procs], ready, start, results))
                for i in range(procs)]
@@ -238,8 +241,15 @@ def worker_specs(topology: str, procs: int) -> list[tuple[str | None, int]]:
 
 
 def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturation_only: bool = False,
-                pool: str = "prefork", topology: str = "all", warm: list[ArticleIn] = ()) -> dict:
-    """End to end through Redis with ``procs`` worker processes: saturation and half-rate latency."""
+                pool: str = "prefork", topology: str = "all", warm: list[ArticleIn] = (),
+                baseline=None, repeat: int = 1) -> dict:
+    """End to end through Redis with ``procs`` worker processes: saturation and half-rate latency.
+
+    The saturation run is repeated ``repeat`` times. With ``baseline`` (a function giving
+    the in-process articles/s on the same cores), each round first measures it, so both
+    sides of every overhead figure are measured minutes apart at most, not a whole bench
+    apart: the speed of a shared machine drifts by more than the overhead being measured.
+    """
     import redis as redis_lib
 
     from workers.app import create_app
@@ -277,29 +287,41 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
         warm_docs = [_tagged(a, f"warm{procs}") for a in (warm or articles[: max(2, procs * 2)])]
         client.publish(warm_docs)
         _await_finished(client, [d.id for d in warm_docs], 900)
-        # Saturation: everything at once.
-        docs = [_tagged(a, f"sat{procs}") for a in articles]
-        started = time.time()
-        client.publish(docs)  # offered all at once, over one connection
-        sent_at = {d.id: started for d in docs}
-        finished_at = _await_finished(client, [d.id for d in docs], 900)
-        outcomes = [client.result(d.id, 900) for d in docs]  # read after the clock stops
-        stored = [o for o in outcomes if isinstance(o, Document)]
-        words = sum(_words(d.text) for d in stored)
-        done_at = _done_times(client)
-        # The end is the last finished article's server time, not when this client noticed it.
-        wall = max(finished_at.values()) - started
-        sat_lat = [(done_at[i] - sent_at[i]) * 1000 for i in sent_at if i in done_at]
+        rounds, sat_lat = [], []
+        for r in range(repeat):
+            base = baseline() if baseline else None
+            # Saturation: everything at once.
+            docs = [_tagged(a, f"sat{procs}-{r}") for a in articles]
+            started = time.time()
+            client.publish(docs)  # offered all at once, over one connection
+            sent_at = {d.id: started for d in docs}
+            finished_at = _await_finished(client, [d.id for d in docs], 900)
+            outcomes = [client.result(d.id, 900) for d in docs]  # read after the clock stops
+            stored = [o for o in outcomes if isinstance(o, Document)]
+            done_at = _done_times(client)
+            # The end is the last finished article's server time, not when this client noticed it.
+            wall = max(finished_at.values()) - started
+            sat_lat += [(done_at[i] - sent_at[i]) * 1000 for i in sent_at if i in done_at]
+            aps = len(docs) / wall
+            rounds.append({"articles_per_s": round(aps, 1), "words_per_s": round(sum(_words(d.text) for d in stored) / wall),
+                           "stored": len(stored), "dead": len(docs) - len(stored),
+                           **({"in_process_articles_per_s": base, "broker_overhead": round(1 - aps / base, 4)}
+                              if base else {})})
+        median = statistics.median_low
         result = {
             "procs": procs,
             "topology": topology,
-            "articles_per_s": round(len(docs) / wall, 1),
-            "words_per_s": round(words / wall),
-            "stored": len(stored),
-            "dead": len(docs) - len(stored),
+            "rounds": rounds,
+            "articles_per_s": median([x["articles_per_s"] for x in rounds]),
+            "words_per_s": median([x["words_per_s"] for x in rounds]),
+            "stored": min(x["stored"] for x in rounds),
+            "dead": max(x["dead"] for x in rounds),
             "saturation_p50_ms": round(percentile(sat_lat, 50), 1),
             "saturation_p95_ms": round(percentile(sat_lat, 95), 1),
         }
+        if baseline:
+            result["in_process_articles_per_s"] = median([x["in_process_articles_per_s"] for x in rounds])
+            result["broker_overhead"] = median([x["broker_overhead"] for x in rounds])
         if not saturation_only:
             rate = max(0.5, result["articles_per_s"] / 2)
             docs = [_tagged(a, f"half{procs}") for a in articles]
@@ -407,6 +429,10 @@ def render(report: dict) -> str:
                       f"{w['stages']} x{w['processes']}: cpu {w['cpu_s']} s, peak RSS main "
                       f"{w['rss_peak_mb']['main']['peak_rss']} MB" for w in run["workers"]),
                   f"  saturation latency p50 {run['saturation_p50_ms']} ms, p95 {run['saturation_p95_ms']} ms"]
+        if len(run.get("rounds", [])) > 1:
+            lines.append("  rounds (in-process -> Redis art/s, overhead): " + "; ".join(
+                f"{x.get('in_process_articles_per_s')} -> {x['articles_per_s']}, {x.get('broker_overhead', float('nan')):.1%}"
+                for x in run["rounds"]))
         if "half_rate_p95_ms" in run:
             lines.append(f"  at {run['half_rate_articles_per_s']} art/s (half saturation): p50 "
                          f"{run['half_rate_p50_ms']} ms, p95 {run['half_rate_p95_ms']} ms, p99 {run['half_rate_p99_ms']} ms")
@@ -433,30 +459,30 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warmup", type=int, default=300,
                         help="articles (after the measured ones in the corpus) every process runs, untimed, "
                         "before measuring, so figures are a long-running worker's (0 = cold start)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="saturation rounds per process count, each right after its own in-process "
+                        "baseline; figures are the median round")
     parser.add_argument("--skip-embedded", action="store_true")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
     pool = load(args.corpus, args.limit + args.warmup)
     articles, warm = pool[: args.limit], pool[args.limit :]
     counts = [int(p) for p in args.procs.split(",")]
-    # The in-process baselines fork, so they run before any Celery connection exists, and
-    # before anything else touches these articles: the stages' word caches (tokenizer, NER)
-    # would otherwise be warm on exactly these articles in the forked baselines but cold in
-    # the freshly started workers, which measured ~12% of "broker overhead" that was cache.
-    baselines = [bench_in_process(articles, procs, warm) for procs in counts] if args.redis_url else []
-    report = {"corpus": args.corpus, "articles": len(articles), "warmup": len(warm),
-              "stages": bench_stages(articles, warm)}
-    if not args.skip_embedded:
-        report["embedded"] = bench_embedded(articles)
+    report = {"corpus": args.corpus, "articles": len(articles), "warmup": len(warm)}
     if args.redis_url:
         runs = []
-        for procs, base in zip(counts, baselines):
-            run = bench_redis(articles, args.redis_url, procs, pool=args.pool, topology=args.topology, warm=warm)
-            run["in_process_articles_per_s"] = base["articles_per_s"]
-            run["broker_overhead"] = round(1 - run["articles_per_s"] / base["articles_per_s"], 4)
-            runs.append(run)
-        report["in_process"] = baselines
+        for procs in counts:
+            runs.append(bench_redis(
+                articles, args.redis_url, procs, pool=args.pool, topology=args.topology, warm=warm,
+                baseline=lambda procs=procs: bench_in_process(articles, procs, warm)["articles_per_s"],
+                repeat=args.repeat))
         report["redis"] = runs
+    # Last: the in-process baselines fork from this process, and these passes would leave
+    # its word caches (tokenizer, NER) warm on exactly the measured articles, which
+    # measured ~12% of "broker overhead" that was cache when they ran first.
+    report["stages"] = bench_stages(articles, warm)
+    if not args.skip_embedded:
+        report["embedded"] = bench_embedded(articles)
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 0
 

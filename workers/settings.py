@@ -52,7 +52,13 @@ class Settings(BaseSettings):
     )
     stage_soft_time_limit_s: int = Field(default=60, gt=0, description="Soft limit per stage task.")
     stage_time_limit_s: int = Field(default=120, gt=0, description="Hard limit per stage task.")
-    prefetch: int = Field(default=1, ge=1, description="Messages each worker process reserves.")
+    prefetch: int = Field(
+        default=2,
+        ge=1,
+        description="Messages each worker process reserves. With 1, a pool process waits for its "
+        "parent to acknowledge, fetch and hand over the next message (4.5 ms per article measured); "
+        "with 2 the next one is already reserved (2.6 ms).",
+    )
     events_maxlen: int = Field(
         default=10_000, gt=0, description="Approximate MAXLEN of each event stream."
     )

@@ -7,7 +7,7 @@ from workers.settings import Settings, mask_secrets, mask_url
 
 def test_defaults_are_embedded(clean_env):
     s = Settings()
-    assert s.embedded and s.effective_redis_url is None and s.prefetch == 1
+    assert s.embedded and s.effective_redis_url is None and s.prefetch == 2
 
 
 def test_environment_is_read(clean_env):
