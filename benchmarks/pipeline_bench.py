@@ -263,33 +263,25 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
     app = create_app(settings)
     client = Client(settings, app)
     env = {**os.environ, "NEWSFLOW_BROKER_URL": redis_url}
-    nodes, workers = [], []
     # A prefork worker is one consumer process feeding `count` children; with the solo
     # pool every process consumes for itself, so `count` separate workers are started.
     launches = worker_specs(topology, procs)
     if pool == "solo":
         launches = [(stages, 1) for stages, count in launches for _ in range(count)]
-    for n, (stages, count) in enumerate(launches):
-        node = f"newsflow-bench-{topology}-{n}"
-        nodes.append(node)
-        workers.append(subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "worker", "--no-supervise", "--concurrency", str(count),
-             "--pool", pool, "--loglevel", "WARNING", "-n", f"{node}@%h", *(["--stages", stages] if stages else [])],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+    workers = []
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            up = {next(iter(r)).split("@")[0] for r in (app.control.ping(timeout=0.5) or [])}
-            if all(node in up for node in nodes):
-                break
-            if time.monotonic() > deadline:
-                raise SystemExit("bench: workers did not start")
-        warm_docs = [_tagged(a, f"warm{procs}") for a in (warm or articles[: max(2, procs * 2)])]
-        client.publish(warm_docs)
-        _await_finished(client, [d.id for d in warm_docs], 900)
         rounds, sat_lat = [], []
         for r in range(repeat):
+            # Fresh workers every round, warmed up like the baseline's processes: workers
+            # that had run the measured articles in an earlier round would be measured
+            # with word caches warm on exactly those articles.
+            _stop_workers(workers)
+            workers = []
             base = baseline() if baseline else None
+            workers = _start_workers(app, launches, env, topology, pool)
+            warm_docs = [_tagged(a, f"warm{procs}-{r}") for a in (warm or articles[: max(2, procs * 2)])]
+            client.publish(warm_docs)
+            _await_finished(client, [d.id for d in warm_docs], 900)
             # Saturation: everything at once.
             docs = [_tagged(a, f"sat{procs}-{r}") for a in articles]
             started = time.time()
@@ -349,14 +341,42 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
                              for (stages, count), w in zip(launches, workers)]
         return result
     finally:
-        for worker in workers:
-            os.killpg(worker.pid, signal.SIGTERM)
-        for worker in workers:
-            try:
-                worker.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
+        _stop_workers(workers)
         redis_lib.Redis.from_url(redis_url).flushdb()
+
+
+def _start_workers(app, launches: list[tuple[str | None, int]], env: dict, topology: str, pool: str) -> list:
+    """Start one ``newsflow worker`` per launch and wait until all answer a ping."""
+    nodes, workers = [], []
+    for n, (stages, count) in enumerate(launches):
+        node = f"newsflow-bench-{topology}-{n}"
+        nodes.append(node)
+        workers.append(subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "worker", "--no-supervise", "--concurrency", str(count),
+             "--pool", pool, "--loglevel", "WARNING", "-n", f"{node}@%h", *(["--stages", stages] if stages else [])],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+    deadline = time.monotonic() + 120
+    while True:
+        up = {next(iter(r)).split("@")[0] for r in (app.control.ping(timeout=0.5) or [])}
+        if all(node in up for node in nodes):
+            return workers
+        if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
+            _stop_workers(workers)
+            raise SystemExit("bench: workers did not start")
+
+
+def _stop_workers(workers: list) -> None:
+    """Stop the workers' process groups (TERM, then KILL after 60 s)."""
+    for worker in workers:
+        try:
+            os.killpg(worker.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for worker in workers:
+        try:
+            worker.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
 
 
 def _cpu_s(pid: int) -> float | None:
