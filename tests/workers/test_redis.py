@@ -69,9 +69,12 @@ def test_entities_worker_consumes_only_its_queue(redis_app, redis_store, redis_u
             doc = Document(id=f"q-{i}", text=f"Text {i}.").model_dump(mode="json")
             build_chain(redis_app, doc, ["clean"]).apply_async()
             build_chain(redis_app, doc, ["entities"]).apply_async()
-        # Wait explicitly until the entities queue is drained, then look at the others.
+        # Wait explicitly until every entities message is processed and handed on (the
+        # queue empties when messages are reserved, which with prefetch is before they
+        # have run), then look at the others.
         deadline = time.monotonic() + 60
-        while _queue_len(redis_store, "entities") and time.monotonic() < deadline:
+        while (_queue_len(redis_store, "entities") or _queue_len(redis_store, "store") < 5) \
+                and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _queue_len(redis_store, "entities") == 0
         assert _queue_len(redis_store, "clean") == 5
