@@ -5,8 +5,7 @@ import json
 import pytest
 
 from pipeline.models import Document, RemovedBlock
-from pipeline.registry import get_stage
-from workers import keys, store
+from workers import keys
 from workers import store as store_mod
 from workers.flow import build_chain
 
