@@ -280,19 +280,20 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
             base = baseline() if baseline else None
             workers = _start_workers(app, launches, env, topology, pool)
             warm_docs = [_tagged(a, f"warm{procs}-{r}") for a in (warm or articles[: max(2, procs * 2)])]
+            since = _stream_ends(client)
             client.publish(warm_docs)
-            _await_finished(client, [d.id for d in warm_docs], 900)
+            _await_finished(client, [d.id for d in warm_docs], since, 900)
             # Saturation: everything at once.
             docs = [_tagged(a, f"sat{procs}-{r}") for a in articles]
+            since = _stream_ends(client)
             started = time.time()
             client.publish(docs)  # offered all at once, over one connection
             sent_at = {d.id: started for d in docs}
-            finished_at = _await_finished(client, [d.id for d in docs], 900)
+            done_at, dead_at = _await_finished(client, [d.id for d in docs], since, 900)
             outcomes = [client.result(d.id, 900) for d in docs]  # read after the clock stops
             stored = [o for o in outcomes if isinstance(o, Document)]
-            done_at = _done_times(client)
             # The end is the last finished article's server time, not when this client noticed it.
-            wall = max(finished_at.values()) - started
+            wall = max([*done_at.values(), *dead_at.values()]) - started
             sat_lat += [(done_at[i] - sent_at[i]) * 1000 for i in sent_at if i in done_at]
             aps = len(docs) / wall
             rounds.append({"articles_per_s": round(aps, 1), "words_per_s": round(sum(_words(d.text) for d in stored) / wall),
@@ -318,6 +319,7 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
             rate = max(0.5, result["articles_per_s"] / 2)
             docs = [_tagged(a, f"half{procs}") for a in articles]
             sent_at = {}
+            since = _stream_ends(client)
             t0 = time.time()
             for n, d in enumerate(docs):
                 delay = t0 + n / rate - time.time()
@@ -325,8 +327,7 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
                     time.sleep(delay)
                 sent_at[d.id] = time.time()
                 client.publish([d])
-            _await_finished(client, [d.id for d in docs], 900)
-            done_at = _done_times(client)
+            done_at, _dead_at = _await_finished(client, [d.id for d in docs], since, 900)
             half = [(done_at[i] - sent_at[i]) * 1000 for i in sent_at if i in done_at]
             result.update({
                 "half_rate_articles_per_s": round(rate, 1),
@@ -392,17 +393,32 @@ def _cpu_s(pid: int) -> float | None:
     return round(total, 1)
 
 
-def _await_finished(client, ids: list[str], timeout_s: float) -> dict[str, float]:
-    """Block until every article in ``ids`` is stored or dead-lettered; their server times.
+def _stream_ends(client) -> dict[str, str]:
+    """XREAD cursors at the current end of the done and dead-letter streams."""
+    from workers import keys
 
-    Reads the done and dead-letter streams with blocking XREADs, so the measuring client
-    uses almost no CPU while the workers run (polling each result competed with them for
-    the same cores). Raises SystemExit after ``timeout_s``.
+    ends = {}
+    for stream in (keys.DONE_STREAM, keys.DEAD_STREAM):
+        last = client.redis.xrevrange(stream, count=1)
+        ends[stream] = last[0][0] if last else "0-0"
+    return ends
+
+
+def _await_finished(client, ids: list[str], since: dict[str, str],
+                    timeout_s: float) -> tuple[dict[str, float], dict[str, float]]:
+    """Block until every article in ``ids`` is stored or dead-lettered.
+
+    Returns the server times of their first done events and of their dead letters. Reads
+    the two streams from ``since`` (:func:`_stream_ends`, taken before publishing) with
+    blocking XREADs, so the measuring client uses almost no CPU while the workers run
+    (polling each result competed with them for the same cores). Raises SystemExit after
+    ``timeout_s``.
     """
     from workers import keys
 
-    waiting, finished = set(ids), {}
-    cursors = {keys.DONE_STREAM: "0-0", keys.DEAD_STREAM: "0-0"}
+    waiting = set(ids)
+    finished: dict[str, dict[str, float]] = {keys.DONE_STREAM: {}, keys.DEAD_STREAM: {}}
+    cursors = dict(since)
     deadline = time.monotonic() + timeout_s
     while waiting:
         if time.monotonic() > deadline:
@@ -413,17 +429,8 @@ def _await_finished(client, ids: list[str], timeout_s: float) -> dict[str, float
                 article = fields.get("id") or fields.get("article_id")
                 if article in waiting:
                     waiting.discard(article)
-                    finished[article] = int(entry_id.split("-")[0]) / 1000
-    return finished
-
-
-def _done_times(client) -> dict[str, float]:
-    from workers import keys
-
-    out = {}
-    for entry_id, fields in client.redis.xrange(keys.DONE_STREAM):
-        out.setdefault(fields["id"], int(entry_id.split("-")[0]) / 1000)
-    return out
+                    finished[stream][article] = int(entry_id.split("-")[0]) / 1000
+    return finished[keys.DONE_STREAM], finished[keys.DEAD_STREAM]
 
 
 def render(report: dict) -> str:
