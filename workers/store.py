@@ -66,20 +66,6 @@ def commit_stages(client: redis.Redis, settings: Settings, outputs: list[StageOu
     pipe.execute()
 
 
-def commit_stage(
-    client: redis.Redis,
-    settings: Settings,
-    *,
-    stage: str,
-    version: str,
-    article_id: str,
-    doc_json: str,
-    ms: float | None,
-) -> None:
-    """Record one stage's output and publish its event in one transaction (:func:`commit_stages`)."""
-    commit_stages(client, settings, [StageOutput(stage, version, article_id, doc_json, ms)])
-
-
 #: ``stored`` argument of :func:`save_document` when the stored digest was not read yet.
 NOT_READ = object()
 

@@ -32,7 +32,7 @@ def test_missing_document_is_none(store):
 def test_checkpoint_and_event_are_written_together(settings, store):
     from workers import store as st
 
-    st.commit_stage(store, settings, stage="clean", version="1-abc", article_id="s-1", doc_json='{"x":1}', ms=1.5)
+    st.commit_stages(store, settings, [st.StageOutput("clean", "1-abc", "s-1", '{"x":1}', 1.5)])
     assert st.get_checkpoint(store, "s-1", "clean", "1-abc") == '{"x":1}'
     (entry,) = store.xrange(keys.events_stream("clean"))
     assert entry[1]["id"] == "s-1" and entry[1]["ms"] == "1.500" and entry[1]["doc"] == '{"x":1}'
