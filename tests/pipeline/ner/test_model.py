@@ -25,8 +25,8 @@ def test_model_files_fit_the_25_mb_limit():
         assert path.stat().st_size <= 25 * 1024 * 1024, path.name
 
 
-@pytest.mark.parametrize("with_pieces,piece_proj", [(False, 0), (True, 0), (True, 4)])
-def test_numpy_inference_matches_the_torch_network(tmp_path, with_pieces, piece_proj):
+@pytest.mark.parametrize("with_pieces,piece_proj,teacher_proj", [(False, 0, 0), (True, 0, 0), (True, 4, 0), (False, 0, 3)])
+def test_numpy_inference_matches_the_torch_network(tmp_path, with_pieces, piece_proj, teacher_proj):
     torch = pytest.importorskip("torch")
     from pipeline.ner.labels import bio_tags
     from pipeline.ner.model import Tagger
@@ -38,12 +38,13 @@ def test_numpy_inference_matches_the_torch_network(tmp_path, with_pieces, piece_
         "words": np.array(["joe", "biden", "العراق", "0000"]),
         "counts": np.array([5, 4, 9, 2]),
         "vectors": np.random.default_rng(0).normal(size=(4, 8)).astype(np.float32),
+        "teacher": np.random.default_rng(1).normal(size=(4, 5)).astype(np.float32),
     }
     pieces = shipped_embedder() if with_pieces else None
-    enc, table = build_encoder("en", train, vectors, extend=True, pieces=pieces)
+    enc, table, teacher = build_encoder("en", train, vectors, extend=True, pieces=pieces)
     model = make_model(
         torch, len(enc.chars) + 2, table, len(bio_tags()), 6, char_filters=5, pieces_dim=pieces.dim if pieces else 0,
-        piece_proj=piece_proj,
+        piece_proj=piece_proj, teacher=teacher, teacher_proj=teacher_proj,
     )
     with torch.no_grad():
         for p in model.parameters():
