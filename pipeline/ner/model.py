@@ -184,40 +184,22 @@ class Tagger:
         """Both LSTM directions in one loop; ``rev`` reverses each sentence within its length.
 
         Returns (B, T, 2H): forward states, then backward states put back in reading order.
-        The loop works in place on preallocated buffers: a step is a dozen numpy calls on
-        (2, B, H) arrays, and the temporaries each call used to allocate cost as much as
-        the arithmetic.
         """
         B, T, _ = x.shape
         H = self.hidden
         rows = np.arange(B)[:, None]
-        gates_x = np.empty((2, T, B, 4 * H), np.float32)
-        gates_x[0] = (x @ w_ih["f"] + self.bias["f"]).transpose(1, 0, 2)
-        gates_x[1] = (x[rows, rev] @ w_ih["b"] + self.bias["b"]).transpose(1, 0, 2)
-        c = np.zeros((2, B, H), np.float32)
-        tanh_c = np.empty((2, B, H), np.float32)
-        z = np.empty((2, B, 4 * H), np.float32)
-        out = np.empty((T, 2, B, H), np.float32)
+        gates_x = np.stack([x @ w_ih["f"] + self.bias["f"], x[rows, rev] @ w_ih["b"] + self.bias["b"]])
+        gates_x = np.ascontiguousarray(gates_x.transpose(0, 2, 1, 3))  # (2, T, B, 4H)
         h = np.zeros((2, B, H), np.float32)
+        c = np.zeros((2, B, H), np.float32)
+        out = np.empty((T, 2, B, H), np.float32)
         w_hh = self.w_hh
-        i, f, g, o = z[..., :H], z[..., H : 2 * H], z[..., 2 * H : 3 * H], z[..., 3 * H :]
         for t in range(T):
-            np.matmul(h, w_hh, out=z)
-            z += gates_x[:, t]
-            np.tanh(z, out=z)
-            # i, f, o are sigmoids, (z + 1) / 2; g is z itself:
-            # c = f * c + i * g and h = o * tanh(c), with the halves folded in.
-            f += 1.0
-            c *= f
-            i += 1.0
-            i *= g
-            c += i
-            c *= 0.5
-            np.tanh(c, out=tanh_c)
-            o += 1.0
-            h = out[t]
-            np.multiply(o, tanh_c, out=h)
-            h *= 0.5
+            z = np.tanh(gates_x[:, t] + h @ w_hh)
+            # i, f, o are sigmoids, (z + 1) / 2; g is z itself.
+            c = 0.5 * ((z[..., H : 2 * H] + 1.0) * c + (z[..., :H] + 1.0) * z[..., 2 * H : 3 * H])
+            h = 0.5 * (z[..., 3 * H :] + 1.0) * np.tanh(c)
+            out[t] = h
         fwd = out[:, 0].transpose(1, 0, 2)
         bwd = out[:, 1].transpose(1, 0, 2)[rows, rev]
         return np.concatenate([fwd, bwd], axis=-1)
