@@ -138,7 +138,8 @@ def make_model(
             if teacher is not None and teacher_proj:
                 self.teacher = nn.Embedding.from_pretrained(torch.tensor(teacher), freeze=True, padding_idx=0)
                 self.tproj = nn.Linear(teacher.shape[1], teacher_proj)
-            d = (vectors.shape[1] + (teacher_proj if self.teacher is not None else 0)) * 2 + char_filters + shape_dim + lex_dim + N_STATS * (2 if stem_stats else 1)
+            word_dim = vectors.shape[1] + (teacher_proj if self.teacher is not None else 0)
+            d = word_dim * 2 + char_filters + shape_dim + lex_dim + N_STATS * (2 if stem_stats else 1)
             self.proj = nn.Linear(pieces_dim, piece_proj) if pieces_dim and piece_proj else None
             d += (piece_proj or pieces_dim) if pieces_dim else 0
             self.lstm = nn.LSTM(d, hidden, batch_first=True, bidirectional=True)
