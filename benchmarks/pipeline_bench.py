@@ -276,7 +276,6 @@ def bench_redis(articles: list[ArticleIn], redis_url: str, procs: int, saturatio
             # that had run the measured articles in an earlier round would be measured
             # with word caches warm on exactly those articles.
             _stop_workers(workers)
-            workers = []
             base = baseline() if baseline else None
             workers = _start_workers(app, launches, env, topology, pool)
             warm_docs = [_tagged(a, f"warm{procs}-{r}") for a in (warm or articles[: max(2, procs * 2)])]
@@ -504,9 +503,9 @@ def main(argv: list[str]) -> int:
                 baseline=lambda procs=procs: bench_in_process(articles, procs, warm)["articles_per_s"],
                 repeat=args.repeat))
         report["redis"] = runs
-    # Last: the in-process baselines fork from this process, and these passes would leave
-    # its word caches (tokenizer, NER) warm on exactly the measured articles, which
-    # measured ~12% of "broker overhead" that was cache when they ran first.
+    # Last, once every worker has stopped, so nothing else runs on the cores. (The in-process
+    # baselines are spawned, so the word caches these passes warm in this process never
+    # reach them.)
     report["stages"] = bench_stages(articles, warm)
     if not args.skip_embedded:
         report["embedded"] = bench_embedded(articles)
