@@ -71,6 +71,12 @@ class UnknownStage(PermanentError):
     code = "E201"
 
 
+class StageTimeLimit(PermanentError):
+    """A stage ran past the hard time limit and its worker process was ended (E205)."""
+
+    code = "E205"
+
+
 class StoreUnavailable(RetryableError):
     """The Redis store / event streams could not be reached (E301)."""
 

@@ -319,6 +319,13 @@ def worker(stages, concurrency, pool, loglevel, hostname, supervise):
 
     # In the parent process only: a forking pool's children never start it.
     Reconciler(app).start()
+    if pool == "solo":
+        # Celery enforces time limits in prefork only; a solo worker gets newsflow's own.
+        from workers.failures import dead_letter_hard_limit
+        from workers.time_limits import SoloTimeLimits
+
+        SoloTimeLimits(settings.stage_soft_time_limit_s, settings.stage_time_limit_s,
+                       lambda running: dead_letter_hard_limit(running.task, running)).install()
     app.worker_main(argv)
 
 

@@ -18,12 +18,13 @@ from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError
 from pydantic import ValidationError
 
-from pipeline.errors import NewsflowError, PermanentError, RetryableError
+from pipeline.errors import NewsflowError, PermanentError, RetryableError, StageTimeLimit
 from pipeline.models import DeadLetter
 from workers import deadletters
 from workers.connection import redis_client
 from workers.flow import article_headers, remaining_stages
 from workers.settings import Settings, mask_secrets
+from workers.time_limits import RunningTask, already_timed_out, mark_timed_out
 
 log = logging.getLogger("newsflow.worker")
 
@@ -85,6 +86,11 @@ class NewsflowTask(Task):
 
     def guarded(self, stage: str, payload, work):
         """Run ``work()``; on failure retry or dead-letter. Returns work's result or None."""
+        if (self.request.delivery_info or {}).get("redelivered") and already_timed_out(self.redis, self.request.id):
+            log.error("task %s (%s) hit its hard time limit on an earlier delivery and is in the dead "
+                      "letters already; dropping the redelivered message", self.request.id, self.name)
+            self.stop_chain()
+            return None
         try:
             result = work()
             if result is not None:
@@ -112,18 +118,7 @@ class NewsflowTask(Task):
                 # down), which would drop the message. Requeue instead; if even that fails
                 # the message stays unacknowledged and returns after the visibility timeout.
                 raise Reject(rejected.reason, requeue=True) from exc
-        letter = DeadLetter(
-            article_id=_article_id(payload),
-            stage=stage,
-            error_type=type(exc).__name__,
-            code=error_code(exc),
-            message=mask_secrets(error_message(exc)),
-            traceback=mask_secrets(traceback.format_exc()),
-            attempts=retries + 1,
-            failed_at=datetime.now(timezone.utc),
-            payload=_payload_text(payload),
-            remaining=remaining_stages(self.request.chain),
-        )
+        letter = dead_letter(stage, payload, exc, retries + 1, self.request.chain, traceback.format_exc())
         try:
             entry = deadletters.add(self.redis, self.settings, letter)
         except Exception as store_exc:
@@ -160,6 +155,53 @@ class NewsflowTask(Task):
         """Do not hand on: the rest of the chain is dropped for this message."""
         self.request.chain = None
         self.request.callbacks = None
+
+
+def dead_letter(stage: str, payload, exc: BaseException, attempts: int, chain, trace: str = "") -> DeadLetter:
+    """The dead-letter record of ``payload`` failing in ``stage`` with ``exc``."""
+    return DeadLetter(
+        article_id=_article_id(payload),
+        stage=stage,
+        error_type=type(exc).__name__,
+        code=error_code(exc),
+        message=mask_secrets(error_message(exc)),
+        traceback=mask_secrets(trace),
+        attempts=attempts,
+        failed_at=datetime.now(timezone.utc),
+        payload=_payload_text(payload),
+        remaining=remaining_stages(chain),
+    )
+
+
+def dead_letter_hard_limit(task: NewsflowTask, running: RunningTask) -> str:
+    """Dead-letter the task a solo worker's watchdog found past its hard limit (E205); returns the entry.
+
+    Called from the watchdog thread, so the request comes from ``running``, captured when
+    the task started. The task message is marked, so its redelivery is dropped.
+    """
+    settings = task.settings
+    request = running.request
+    stage = task.name.rsplit(".", 1)[-1]
+    payload = running.args[0] if running.args else None
+    inline = getattr(request, "newsflow_running", None)
+    if inline and inline[0] != stage:
+        # A later stage run inline by this message (stage fusing): name it, with its own
+        # input, so a replay re-enters where the article stopped.
+        stage, payload = inline[0], json.loads(inline[1])
+    chain = [s for s in (getattr(request, "chain", None) or [])
+             if not (isinstance(s, dict) and s.get("task", "").rsplit(".", 1)[-1] == stage)]
+    exc = StageTimeLimit(
+        f"stage {stage} ran past the hard time limit of {settings.stage_time_limit_s} s; "
+        "its worker process was ended and restarted",
+        hint="if the article is valid, raise NEWSFLOW_STAGE_TIME_LIMIT_S, then `newsflow dlq replay`",
+    )
+    letter = dead_letter(stage, payload, exc, (getattr(request, "retries", 0) or 0) + 1, chain)
+    client = task.redis
+    entry = deadletters.add(client, settings, letter)
+    mark_timed_out(client, running.task_id, 2 * settings.visibility_timeout_s)
+    log.error("stage %s: article %s dead-lettered as %s: [%s] %s",
+              stage, letter.article_id, entry, letter.code, letter.message)
+    return entry
 
 
 def _article_id(payload) -> str | None:

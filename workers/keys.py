@@ -76,3 +76,8 @@ KOMBU_UNACKED_KEY = "unacked"
 def broker_lists(queue_name: str) -> list[str]:
     """The Redis lists that hold ``queue_name``'s messages in a Redis broker."""
     return [queue_name if step == 0 else f"{queue_name}{KOMBU_PRIORITY_SEP}{step}" for step in KOMBU_PRIORITY_STEPS]
+
+
+def timed_out_key(task_id: str) -> str:
+    """Marks a task message whose run hit the hard time limit in a solo worker (already dead-lettered)."""
+    return f"{PREFIX}:timedout:{task_id}"

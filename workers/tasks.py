@@ -85,6 +85,8 @@ class FusedRun:
 def _stage_body(task: NewsflowTask, run: FusedRun, stage_name: str, doc: Document, doc_json: str) -> tuple[Document, str]:
     """Run one stage on ``doc`` (``doc_json`` is its JSON); returns the output and its JSON."""
     settings = task.settings
+    # Read by a solo worker's hard-limit watchdog: which stage, on which input, if it hangs.
+    task.request.newsflow_running = (stage_name, doc_json)
     stage = get_stage(stage_name)
     version = f"{stage.version}-{input_digest(doc_json)}"
     cached = run.checkpoint(doc.id, stage_name, version)
