@@ -117,7 +117,7 @@ class WorkerProcess:
             tail = []
         return f"worker exit code {self.proc.poll() if self.proc else None}; log tail:\n" + "\n".join(tail)
 
-    def start(self, app):
+    def start(self, app, nodes: int = 1):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "workers.cli", "worker", "--loglevel", "WARNING", *self.args],
             env=self.env, stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"),
@@ -125,7 +125,7 @@ class WorkerProcess:
 
         def ready():
             replies = app.control.ping(timeout=0.5) or []
-            return any(next(iter(r)).startswith("newsflow-chaos") for r in replies)
+            return sum(next(iter(r)).startswith("newsflow-chaos") for r in replies) >= nodes
 
         wait_for(ready, 60, "worker ping")
         return self
@@ -174,6 +174,32 @@ def test_sigkill_worker_group_mid_run_loses_nothing(chaos_settings, redis_url):
         worker.stop()
     c = counts(client, ids)
     report(f"sigkill (in flight at kill: {N - at_kill})", c)
+    assert c["stored"] == N and c["dead"] == 0 and c["lost"] == 0
+
+
+def test_one_killed_solo_worker_is_restarted_and_loses_nothing(chaos_settings, redis_url):
+    """`--pool solo -c 2`: two supervised single-process workers; SIGKILL one mid-run."""
+    app = create_app(chaos_settings)
+    client = Client(chaos_settings, app)
+    worker = WorkerProcess(redis_url, "--pool", "solo", "--concurrency", "2", "-n", "newsflow-chaos-solo@%h")
+    worker.start(app, nodes=2)
+    try:
+        ids = client.submit_many(_articles())
+        wait_for(lambda: stored_count(client, ids) >= 20, 120, "first 20 stored")
+        children = Path(f"/proc/{worker.proc.pid}/task/{worker.proc.pid}/children").read_text().split()
+        assert len(children) == 2, f"expected two solo worker processes, found {children}"
+        os.kill(int(children[0]), signal.SIGKILL)
+        at_kill = stored_count(client, ids)
+        assert at_kill < N, "all articles finished before the kill; the scenario proved nothing"
+        try:
+            wait_for(lambda: stored_count(client, ids) == N, 240, "all stored after the kill")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; {counts(client, ids)}; {worker.diagnose()}") from None
+        assert "restarting" in Path(worker.log).read_text(errors="replace")
+    finally:
+        worker.stop()
+    c = counts(client, ids)
+    report(f"one solo worker killed (in flight at kill: {N - at_kill})", c)
     assert c["stored"] == N and c["dead"] == 0 and c["lost"] == 0
 
 

@@ -272,7 +272,8 @@ def get(article_id):
 
 @main.command()
 @click.option("--stages", help="Serve only these stages' queues (e.g. 'entities'); default: all + store.")
-@click.option("--concurrency", "-c", type=int, default=None, help="Worker processes (default: CPU count).")
+@click.option("--concurrency", "-c", type=int, default=None,
+              help="Worker processes (default: CPU count); with --pool solo, that many supervised solo workers.")
 @click.option("--pool", default="prefork", show_default=True, type=click.Choice(["prefork", "solo", "threads"]))
 @click.option("--loglevel", "-l", default="INFO", show_default=True)
 @click.option("--hostname", "-n", default=None, help="Node name (default: newsflow-<stages>@%h).")
@@ -289,15 +290,22 @@ def worker(stages, concurrency, pool, loglevel, hostname, supervise):
     # numpy loads, here and in the supervised child.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
+    node = hostname or f"newsflow-{'-'.join(names) if stages else 'all'}@%h"
+    if pool == "solo" and not supervise and (concurrency or 1) > 1:
+        _die("newsflow: --pool solo --no-supervise runs one process; drop --concurrency, or let the "
+             "supervisor start one solo process per core", EXIT_BAD_INPUT)
     if supervise:
-        from workers.supervisor import supervise as run_supervised
+        from workers.supervisor import supervise_all
 
         child = [sys.executable, "-m", "workers.cli", "worker", "--no-supervise", "--pool", pool,
-                 "--loglevel", loglevel]
-        for flag, value in (("--stages", stages), ("--concurrency", concurrency), ("--hostname", hostname)):
-            if value:
-                child += [flag, str(value)]
-        sys.exit(run_supervised(child))
+                 "--loglevel", loglevel, *(["--stages", stages] if stages else [])]
+        if pool == "solo":
+            # One solo process per core, each its own Celery node: no parent-to-child hand-off
+            # (see README, Performance), at the price of one copy of the models per process.
+            count = concurrency or os.cpu_count() or 1
+            nodes = [node] if count == 1 else [_numbered(node, i + 1) for i in range(count)]
+            sys.exit(supervise_all([[*child, "--hostname", n] for n in nodes]))
+        sys.exit(supervise_all([[*child, "--hostname", node, *(["--concurrency", str(concurrency)] if concurrency else [])]]))
     from pipeline.resources import preload
     from workers.app import get_app
 
@@ -309,7 +317,7 @@ def worker(stages, concurrency, pool, loglevel, hostname, supervise):
     click.echo(f"newsflow: preloaded {', '.join(loaded) or 'no models'}; "
                f"queues {', '.join(keys.queue(n) for n in names)}", err=True)
     argv = ["worker", "-Q", ",".join(keys.queue(n) for n in names), "--pool", pool, "--loglevel", loglevel,
-            "-n", hostname or f"newsflow-{'-'.join(names) if stages else 'all'}@%h"]
+            "-n", node]
     if concurrency:
         argv += ["--concurrency", str(concurrency)]
     app = get_app()
@@ -327,6 +335,12 @@ def worker(stages, concurrency, pool, loglevel, hostname, supervise):
         SoloTimeLimits(settings.stage_soft_time_limit_s, settings.stage_time_limit_s,
                        lambda running: dead_letter_hard_limit(running.task, running)).install()
     app.worker_main(argv)
+
+
+def _numbered(node: str, i: int) -> str:
+    """``name@host`` -> ``name-i@host``: Celery nodes of one machine need distinct names."""
+    name, at, host = node.partition("@")
+    return f"{name}-{i}{at}{host}"
 
 
 def _worker_stages(spec: str) -> list[str]:

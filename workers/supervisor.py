@@ -1,9 +1,11 @@
-"""Keep a worker process alive: restart it after a crash, pass stop signals through.
+"""Keep worker processes alive: restart one after a crash, pass stop signals through.
 
 Some broker failures end a Celery worker for good (for example kombu failing inside
 its own reconnect while Redis restarts: "Unrecoverable error: AttributeError ...
 'hostname'"). Messages are not lost then (they stay unacknowledged and come back after
 the visibility timeout), but nothing consumes them until the worker runs again.
+A solo-pool worker also ends itself when a task passes its hard time limit
+(:mod:`workers.time_limits`) and relies on this restart.
 """
 
 from __future__ import annotations
@@ -20,39 +22,58 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 
 
 def supervise(argv: list[str], *, min_uptime_s: float = 30.0, max_backoff_s: float = 30.0) -> int:
-    """Run ``argv`` as a child; restart it whenever it exits unasked; return its final exit code.
+    """Run ``argv`` as a child; restart it whenever it exits unasked; return its final exit code."""
+    return supervise_all([argv], min_uptime_s=min_uptime_s, max_backoff_s=max_backoff_s)
 
-    A stop signal is forwarded to the child (SIGTERM = Celery's warm shutdown) and ends
-    supervision; any other exit, whatever its code, is a crash. Restarts back off
-    exponentially unless the child stayed up ``min_uptime_s``.
+
+def supervise_all(argvs: list[list[str]], *, min_uptime_s: float = 30.0, max_backoff_s: float = 30.0,
+                  poll_s: float = 0.2) -> int:
+    """Run every argv as a child; restart each whenever it exits unasked; return the highest final code.
+
+    A stop signal is forwarded to every child (SIGTERM = Celery's warm shutdown) and ends
+    supervision; any other exit, whatever its code, is a crash. A child's restarts back
+    off exponentially unless it stayed up ``min_uptime_s``.
     """
-    state = {"stopping": False, "child": None}
+    n = len(argvs)
+    children: list[subprocess.Popen | None] = [None] * n
+    started, delay, restart_at = [0.0] * n, [1.0] * n, [None] * n
+    state = {"stopping": False}
 
     def forward(signum, _frame):
         state["stopping"] = True
-        child = state["child"]
-        if child is not None and child.poll() is None:
-            child.send_signal(signum)
+        for child in children:
+            if child is not None and child.poll() is None:
+                child.send_signal(signum)
+
+    def start(i: int) -> None:
+        started[i] = time.monotonic()
+        children[i] = subprocess.Popen(argvs[i])
 
     previous = {sig: signal.signal(sig, forward) for sig in STOP_SIGNALS}
-    delay = 1.0
     try:
-        while True:
-            started = time.monotonic()
-            state["child"] = child = subprocess.Popen(argv)
-            code = child.wait()
-            if state["stopping"]:
-                return code
-            # Without a stop signal a worker never means to exit: Celery ends with code 0
-            # after an "Unrecoverable error" too (seen: a non-JSON message on a queue).
-            if time.monotonic() - started >= min_uptime_s:
-                delay = 1.0
-            print(f"newsflow: worker exited with code {code}; restarting in {delay:.0f}s "
-                  "(unacknowledged messages return after the visibility timeout)", file=sys.stderr, flush=True)
-            time.sleep(delay)
-            if state["stopping"]:
-                return code
-            delay = min(delay * 2, max_backoff_s)
+        for i in range(n):
+            start(i)
+        while not state["stopping"]:
+            now = time.monotonic()
+            for i, child in enumerate(children):
+                if restart_at[i] is not None:
+                    if now >= restart_at[i] and not state["stopping"]:
+                        restart_at[i] = None
+                        start(i)
+                    continue
+                code = child.poll()
+                if code is None or state["stopping"]:
+                    continue
+                # Without a stop signal a worker never means to exit: Celery ends with code 0
+                # after an "Unrecoverable error" too (seen: a non-JSON message on a queue).
+                if now - started[i] >= min_uptime_s:
+                    delay[i] = 1.0
+                print(f"newsflow: worker exited with code {code}; restarting in {delay[i]:.0f}s "
+                      "(unacknowledged messages return after the visibility timeout)", file=sys.stderr, flush=True)
+                restart_at[i] = now + delay[i]
+                delay[i] = min(delay[i] * 2, max_backoff_s)
+            time.sleep(poll_s)
+        return max(child.wait() for child in children if child is not None)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

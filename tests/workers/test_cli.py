@@ -140,3 +140,10 @@ def test_schema_prints_both_contracts(run):
 def test_unknown_eval_tool_is_a_clear_error(run):
     result = run("eval", "nonsense")
     assert result.exit_code == 2 and "no evaluation tool named 'nonsense'" in result.stderr
+
+
+def test_solo_worker_without_supervisor_refuses_more_than_one_process(run, clean_env):
+    clean_env.setenv("NEWSFLOW_BROKER_URL", "redis://127.0.0.1:1/0")  # never reached: refused first
+    result = run("worker", "--pool", "solo", "--no-supervise", "--concurrency", "2")
+    assert result.exit_code != 0
+    assert "--pool solo --no-supervise runs one process" in result.output
