@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable
+from typing import Iterable
 
 from celery import Celery
 from kombu.exceptions import OperationalError
