@@ -77,6 +77,12 @@ class StageTimeLimit(PermanentError):
     code = "E205"
 
 
+class PoisonMessage(PermanentError):
+    """The broker redelivered a message more than ``NEWSFLOW_MAX_REDELIVERIES`` times (E206)."""
+
+    code = "E206"
+
+
 class StoreUnavailable(RetryableError):
     """The Redis store / event streams could not be reached (E301)."""
 

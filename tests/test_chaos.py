@@ -32,6 +32,7 @@ FAST_LIMITS = {
     "NEWSFLOW_STAGE_SOFT_TIME_LIMIT_S": "8",
     "NEWSFLOW_STAGE_TIME_LIMIT_S": "10",
     "NEWSFLOW_VISIBILITY_TIMEOUT_S": "12",
+    "NEWSFLOW_RETRY_BACKOFF_MAX_S": "5",
     # Lease = 12 + 10 s; the ledger is checked every 2 s.
     "NEWSFLOW_RECONCILE_INTERVAL_S": "2",
 }

@@ -18,13 +18,13 @@ from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError
 from pydantic import ValidationError
 
-from pipeline.errors import NewsflowError, PermanentError, RetryableError, StageTimeLimit
+from pipeline.errors import NewsflowError, PermanentError, PoisonMessage, RetryableError, StageTimeLimit
 from pipeline.models import DeadLetter
 from workers import deadletters
 from workers.connection import redis_client
 from workers.flow import article_headers, remaining_stages
 from workers.settings import Settings, mask_secrets
-from workers.time_limits import RunningTask, already_timed_out, mark_timed_out
+from workers.time_limits import RunningTask, already_timed_out, count_redelivery, mark_timed_out
 
 log = logging.getLogger("newsflow.worker")
 
@@ -86,12 +86,15 @@ class NewsflowTask(Task):
 
     def guarded(self, stage: str, payload, work):
         """Run ``work()``; on failure retry or dead-letter. Returns work's result or None."""
-        if (self.request.delivery_info or {}).get("redelivered") and already_timed_out(self.redis, self.request.id):
+        redelivered = (self.request.delivery_info or {}).get("redelivered")
+        if redelivered and already_timed_out(self.redis, self.request.id):
             log.error("task %s (%s) hit its hard time limit on an earlier delivery and is in the dead "
                       "letters already; dropping the redelivered message", self.request.id, self.name)
             self.stop_chain()
             return None
         try:
+            if redelivered:
+                self._check_redeliveries()
             result = work()
             if result is not None:
                 self.hand_on(result)
@@ -100,6 +103,22 @@ class NewsflowTask(Task):
             raise
         except Exception as exc:  # the policy below decides; nothing escapes unhandled
             return self._fail(stage, payload, exc)
+
+    def _check_redeliveries(self) -> None:
+        """Raise PoisonMessage when this message came back more than ``max_redeliveries`` times.
+
+        The broker redelivers a message whose worker died while running it. A message that
+        kills its worker every time (out of memory, or stuck in C code past every time
+        limit) would otherwise stall each worker in turn, forever.
+        """
+        settings = self.settings
+        count = count_redelivery(self.redis, self.request.id, 4 * settings.visibility_timeout_s)
+        if count > settings.max_redeliveries:
+            raise PoisonMessage(
+                f"the broker redelivered this message {count} times: its worker died each time it ran it",
+                hint="look for the stage's traceback or an out-of-memory kill in the worker logs, fix the "
+                "cause or raise NEWSFLOW_MAX_REDELIVERIES, then `newsflow dlq replay`",
+            )
 
     def _fail(self, stage: str, payload, exc: Exception):
         retries = self.request.retries or 0

@@ -81,3 +81,8 @@ def broker_lists(queue_name: str) -> list[str]:
 def timed_out_key(task_id: str) -> str:
     """Marks a task message whose run hit the hard time limit in a solo worker (already dead-lettered)."""
     return f"{PREFIX}:timedout:{task_id}"
+
+
+def redeliveries_key(task_id: str) -> str:
+    """How often the broker has redelivered the message of ``task_id``."""
+    return f"{PREFIX}:redelivered:{task_id}"

@@ -37,32 +37,35 @@ def supervise_all(argvs: list[list[str]], *, min_uptime_s: float = 30.0, max_bac
     n = len(argvs)
     children: list[subprocess.Popen | None] = [None] * n
     started, delay, restart_at = [0.0] * n, [1.0] * n, [None] * n
-    state = {"stopping": False}
+    state = {"stopping": None}  # the stop signal, once one arrived
+    told: set[int] = set()  # pids the stop signal was forwarded to
 
     def forward(signum, _frame):
-        state["stopping"] = True
+        state["stopping"] = signum
         for child in children:
             if child is not None and child.poll() is None:
+                told.add(child.pid)
                 child.send_signal(signum)
 
     def start(i: int) -> None:
-        started[i] = time.monotonic()
-        children[i] = subprocess.Popen(argvs[i])
+        if state["stopping"] is None:
+            started[i] = time.monotonic()
+            children[i] = subprocess.Popen(argvs[i])
 
     previous = {sig: signal.signal(sig, forward) for sig in STOP_SIGNALS}
     try:
         for i in range(n):
             start(i)
-        while not state["stopping"]:
+        while state["stopping"] is None:
             now = time.monotonic()
             for i, child in enumerate(children):
                 if restart_at[i] is not None:
-                    if now >= restart_at[i] and not state["stopping"]:
+                    if now >= restart_at[i]:
                         restart_at[i] = None
                         start(i)
                     continue
                 code = child.poll()
-                if code is None or state["stopping"]:
+                if code is None or state["stopping"] is not None:
                     continue
                 # Without a stop signal a worker never means to exit: Celery ends with code 0
                 # after an "Unrecoverable error" too (seen: a non-JSON message on a queue).
@@ -73,7 +76,17 @@ def supervise_all(argvs: list[list[str]], *, min_uptime_s: float = 30.0, max_bac
                 restart_at[i] = now + delay[i]
                 delay[i] = min(delay[i] * 2, max_backoff_s)
             time.sleep(poll_s)
-        return max(child.wait() for child in children if child is not None)
+        # A child started while the signal was being forwarded never got it.
+        for child in children:
+            if child is not None and child.pid not in told and child.poll() is None:
+                child.send_signal(state["stopping"])
+        codes = [_exit_status(child.wait()) for child in children if child is not None]
+        return next((code for code in codes if code), 0)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _exit_status(returncode: int) -> int:
+    """A child's return code as a shell would report it (killed by signal N: 128 + N)."""
+    return 128 - returncode if returncode < 0 else returncode

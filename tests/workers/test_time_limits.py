@@ -1,5 +1,7 @@
 """Time limits of a solo worker: the soft one raises in the task, the hard one dead-letters and exits."""
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -23,7 +25,9 @@ def limits():
     made = []
 
     def make(soft_s, hard_s, on_hard=lambda running: None, exit=lambda code: None, poll_s=0.05):
-        made.append(SoloTimeLimits(soft_s, hard_s, on_hard, exit=exit, poll_s=poll_s).install())
+        # No faulthandler backstop here: it would end the test run (tested in a subprocess below).
+        made.append(SoloTimeLimits(soft_s, hard_s, on_hard, exit=exit, poll_s=poll_s,
+                                   backstop_grace_s=None).install())
         return made[-1]
 
     yield make
@@ -134,3 +138,44 @@ def test_a_stage_run_inline_is_named_with_its_own_input(app, store, limits):
     assert letter.stage == "topics"
     assert Document.model_validate_json(letter.payload).text == "Cleaned text."
     assert letter.remaining == []
+
+
+BACKSTOP = """
+import threading, time
+from celery import signals
+from workers.time_limits import SoloTimeLimits
+
+class Task:
+    name = "newsflow.entities"
+    request = None
+
+stuck = threading.Event()
+# The watchdog itself cannot act (as when C code holds the GIL): faulthandler must end the process.
+SoloTimeLimits(60, 0.2, lambda running: stuck.wait(), exit=lambda code: None, poll_s=0.05,
+               backstop_grace_s=0.5).install()
+signals.task_prerun.send(sender=Task, task_id="t-gil", task=Task(), args=(), kwargs={})
+time.sleep(60)
+print("not ended")
+"""
+
+
+def test_faulthandler_ends_the_process_when_even_the_watchdog_is_stuck():
+    done = subprocess.run([sys.executable, "-c", BACKSTOP], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "not ended" not in done.stdout
+    assert "Timeout" in done.stderr  # faulthandler's dump of the stuck threads
+
+
+def test_a_message_redelivered_too_often_is_dead_lettered_as_poison(app, store):
+    task = app.tasks["newsflow.entities"]
+    ran = []
+    for _ in range(app.newsflow_settings.max_redeliveries + 1):
+        task.push_request(id="t-oom", delivery_info={"redelivered": True})
+        try:
+            task.guarded("entities", _payload("art-oom"), lambda: ran.append(1))
+        finally:
+            task.pop_request()
+    assert len(ran) == app.newsflow_settings.max_redeliveries  # the last delivery did not run
+    _entry, letter = deadletters.letter_for_article(store, "art-oom")
+    assert (letter.code, letter.error_type) == ("E206", "PoisonMessage")
+    assert "NEWSFLOW_MAX_REDELIVERIES" in letter.message
