@@ -70,10 +70,11 @@ class Settings(BaseSettings):
     )
     max_retries: int = Field(default=5, ge=0, description="Retries of a retryable failure.")
     max_redeliveries: int = Field(
-        default=3, ge=1,
+        default=5, ge=1,
         description="A message the broker redelivers more often than this (its worker died each "
         "time it ran it: out of memory, or stuck past the hard time limit) is dead-lettered (E206) "
-        "instead of taking down another worker.",
+        "instead of taking down another worker. A message requeued because Redis or the broker was "
+        "down while it failed also counts once.",
     )
     retry_backoff_s: float = Field(default=1.0, gt=0, description="First retry delay; doubles each time.")
     retry_backoff_max_s: float = Field(default=60.0, gt=0, description="Cap on a retry delay.")
@@ -118,13 +119,14 @@ class Settings(BaseSettings):
                 "or Redis redelivers tasks that are still running",
                 hint=f"set it above {self.stage_time_limit_s}",
             )
-        if self.visibility_timeout_s <= self.retry_backoff_max_s:
-            # A retry waits out its countdown in the worker, unacknowledged: past the
-            # visibility timeout Redis hands a second copy to another worker.
+        if self.visibility_timeout_s <= self.retry_backoff_max_s + self.stage_time_limit_s:
+            # A retry waits out its countdown in the worker, unacknowledged, then runs: past
+            # the visibility timeout Redis hands a second copy to another worker.
             raise ConfigError(
-                "NEWSFLOW_VISIBILITY_TIMEOUT_S must exceed NEWSFLOW_RETRY_BACKOFF_MAX_S, "
-                "or Redis redelivers retries that are still waiting for their countdown",
-                hint=f"set it above {self.retry_backoff_max_s:g} or lower the backoff cap",
+                "NEWSFLOW_VISIBILITY_TIMEOUT_S must exceed NEWSFLOW_RETRY_BACKOFF_MAX_S + "
+                "NEWSFLOW_STAGE_TIME_LIMIT_S, or Redis redelivers retries that are still waiting "
+                "for their countdown or running",
+                hint=f"set it above {self.retry_backoff_max_s + self.stage_time_limit_s:g} or lower the backoff cap",
             )
         if self.inflight_lease_s is None:
             # Past this, a message that is still alive is queued or redelivered (kombu

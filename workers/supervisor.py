@@ -28,7 +28,7 @@ def supervise(argv: list[str], *, min_uptime_s: float = 30.0, max_backoff_s: flo
 
 def supervise_all(argvs: list[list[str]], *, min_uptime_s: float = 30.0, max_backoff_s: float = 30.0,
                   poll_s: float = 0.2) -> int:
-    """Run every argv as a child; restart each whenever it exits unasked; return the highest final code.
+    """Run every argv as a child; restart each whenever it exits unasked; return the first non-zero final code.
 
     A stop signal is forwarded to every child (SIGTERM = Celery's warm shutdown) and ends
     supervision; any other exit, whatever its code, is a crash. A child's restarts back
@@ -80,7 +80,9 @@ def supervise_all(argvs: list[list[str]], *, min_uptime_s: float = 30.0, max_bac
         for child in children:
             if child is not None and child.pid not in told and child.poll() is None:
                 child.send_signal(state["stopping"])
-        codes = [_exit_status(child.wait()) for child in children if child is not None]
+        # A child waiting for its restart has already reported its crash: it ends cleanly.
+        codes = [_exit_status(child.wait()) for i, child in enumerate(children)
+                 if child is not None and restart_at[i] is None]
         return next((code for code in codes if code), 0)
     finally:
         for sig, handler in previous.items():

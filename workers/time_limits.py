@@ -40,7 +40,10 @@ from workers import keys
 log = logging.getLogger("newsflow.worker")
 
 EXIT_HARD_LIMIT = 70  # any code but 0 after no stop signal: the supervisor restarts the worker
-BACKSTOP_GRACE_S = 15.0  # the watchdog's time to write the dead letter before faulthandler ends all
+# The watchdog's time to write the dead letter before faulthandler ends all: longer than
+# the Redis socket timeout (30 s, workers.connection), so a slow Redis cannot leave a letter
+# written but its message unmarked.
+BACKSTOP_GRACE_S = 45.0
 
 
 class RunningTask:

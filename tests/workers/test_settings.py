@@ -43,6 +43,6 @@ def test_passwords_are_masked(clean_env):
 
 def test_visibility_timeout_must_outlast_the_longest_retry_countdown(clean_env):
     with pytest.raises(Exception) as err:
-        Settings(visibility_timeout_s=30, stage_time_limit_s=20, stage_soft_time_limit_s=10, retry_backoff_max_s=60)
+        Settings(visibility_timeout_s=30, stage_time_limit_s=20, stage_soft_time_limit_s=10, retry_backoff_max_s=10)
     assert "NEWSFLOW_RETRY_BACKOFF_MAX_S" in str(err.value)
-    Settings(visibility_timeout_s=30, stage_time_limit_s=20, stage_soft_time_limit_s=10, retry_backoff_max_s=20)
+    Settings(visibility_timeout_s=30, stage_time_limit_s=20, stage_soft_time_limit_s=10, retry_backoff_max_s=9)
