@@ -3,8 +3,8 @@
 Celery enforces ``task_soft_time_limit`` and ``task_time_limit`` only in the prefork pool,
 whose parent process signals and kills its children. With one worker process per core,
 the solo pool saves prefork's parent-to-child hand-off (measured on 2 cores: broker
-overhead 7.8-8.5% for two solo workers against 8.8-14.9% for one prefork worker with two
-children), so newsflow enforces the same two limits itself:
+overhead 9.0% for two solo workers against 10.9% for one prefork worker with two
+children, means of 12 and 9 rounds), so newsflow enforces the same two limits itself:
 
 * **soft** (``NEWSFLOW_STAGE_SOFT_TIME_LIMIT_S``): SIGALRM raises ``SoftTimeLimitExceeded``
   inside the task, which the failure policy retries, as in prefork;
