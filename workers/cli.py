@@ -304,8 +304,10 @@ def worker(stages, concurrency, pool, loglevel, hostname, supervise):
             # (see README, Performance), at the price of one copy of the models per process.
             count = concurrency or os.cpu_count() or 1
             nodes = [node] if count == 1 else [_numbered(node, i + 1) for i in range(count)]
-            sys.exit(supervise_all([[*child, "--hostname", n] for n in nodes]))
-        sys.exit(supervise_all([[*child, "--hostname", node, *(["--concurrency", str(concurrency)] if concurrency else [])]]))
+            children = [[*child, "--hostname", n] for n in nodes]
+        else:
+            children = [[*child, "--hostname", node, *(["--concurrency", str(concurrency)] if concurrency else [])]]
+        sys.exit(supervise_all(children))
     from pipeline.resources import preload
     from workers.app import get_app
 

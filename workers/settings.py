@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         gt=0,
         description="Redis broker: seconds before an unacknowledged message is redelivered. "
         "Unset = derived from the hard stage limit (3 x stage_time_limit_s, at least 300); "
-        "must exceed stage_time_limit_s.",
+        "must exceed retry_backoff_max_s + stage_time_limit_s.",
     )
     stage_soft_time_limit_s: int = Field(default=60, gt=0, description="Soft limit per stage task.")
     stage_time_limit_s: int = Field(default=120, gt=0, description="Hard limit per stage task.")
@@ -113,12 +113,6 @@ class Settings(BaseSettings):
         if self.visibility_timeout_s is None:
             # Derived: a task that is still inside its hard limit is never redelivered.
             self.visibility_timeout_s = max(300, 3 * self.stage_time_limit_s)
-        if self.visibility_timeout_s <= self.stage_time_limit_s:
-            raise ConfigError(
-                "NEWSFLOW_VISIBILITY_TIMEOUT_S must exceed NEWSFLOW_STAGE_TIME_LIMIT_S, "
-                "or Redis redelivers tasks that are still running",
-                hint=f"set it above {self.stage_time_limit_s}",
-            )
         if self.visibility_timeout_s <= self.retry_backoff_max_s + self.stage_time_limit_s:
             # A retry waits out its countdown in the worker, unacknowledged, then runs: past
             # the visibility timeout Redis hands a second copy to another worker.

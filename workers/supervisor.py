@@ -21,11 +21,6 @@ log = logging.getLogger("newsflow.supervisor")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 
 
-def supervise(argv: list[str], *, min_uptime_s: float = 30.0, max_backoff_s: float = 30.0) -> int:
-    """Run ``argv`` as a child; restart it whenever it exits unasked; return its final exit code."""
-    return supervise_all([argv], min_uptime_s=min_uptime_s, max_backoff_s=max_backoff_s)
-
-
 def supervise_all(argvs: list[list[str]], *, min_uptime_s: float = 30.0, max_backoff_s: float = 30.0,
                   poll_s: float = 0.2) -> int:
     """Run every argv as a child; restart each whenever it exits unasked; return the first non-zero final code.

@@ -22,8 +22,8 @@ def test_exit_code_zero_without_a_stop_signal_is_restarted_and_sigterm_stops(tmp
     starts = tmp_path / "starts"
     supervisor = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys; from workers.supervisor import supervise; "
-         "sys.exit(supervise(sys.argv[1:], max_backoff_s=0.2))",
+         "import sys; from workers.supervisor import supervise_all; "
+         "sys.exit(supervise_all([sys.argv[1:]], max_backoff_s=0.2))",
          sys.executable, "-c", CHILD, str(starts)],
         stderr=subprocess.PIPE, text=True)
     try:
