@@ -29,7 +29,9 @@ from pipeline.ner.tokenize import sentences, tokenize
 SEED = 13
 
 
-def _texts(lang: str, data: Path) -> Iterator[str]:
+def raw_texts(lang: str, data: Path) -> Iterator[str]:
+    """Article texts (title, then body) of every news file under ``data``: SaudiNewsNet zips,
+    .jsonl and .tsv articles; from a .conll file, its training part only."""
     files = sorted(data.rglob("*")) if data.is_dir() else [data]
     for path in files:
         if path.suffix == ".zip":
@@ -57,7 +59,7 @@ def corpus(lang: str, data: list[Path], spellings: Counter | None = None) -> lis
     into ``spellings`` when given."""
     out = []
     for root in data:
-        for text in _texts(lang, root):
+        for text in raw_texts(lang, root):
             for sent in sentences(tokenize(text), text):
                 keys = [word_key(t.text) for t in sent]
                 if spellings is not None:

