@@ -18,7 +18,7 @@ from pipeline.ner.canonical import gazetteer
 from pipeline.ner.features import Encoder, lexicon_classes
 
 BATCH = 64
-BATCH_TOKENS = 768  # padded tokens per batch (see _batches)
+BATCH_TOKENS = 768  # padded tokens per batch (see length_batches)
 
 
 def _one_blas_thread():
@@ -54,9 +54,11 @@ def _shared_lexicon() -> dict[str, int]:
     return _LEXICON[1]
 
 
-def _batches(order: list[int], lengths: list[int]) -> list[list[int]]:
-    """Cut ``order`` (sentence indices by increasing length) into batches of at most BATCH
-    sentences and BATCH_TOKENS padded tokens.
+def length_batches(
+    order: list[int], lengths: list[int], max_sentences: int = BATCH, max_tokens: int = BATCH_TOKENS
+) -> list[list[int]]:
+    """Cut ``order`` (sentence indices by increasing length) into batches of at most
+    ``max_sentences`` sentences and ``max_tokens`` padded tokens.
 
     The padded width is the batch's longest sentence, and the character convolution holds
     (sentences x width x 16 x 50) floats at once: 64 run-on sentences of 300 tokens took
@@ -68,7 +70,7 @@ def _batches(order: list[int], lengths: list[int]) -> list[list[int]]:
     batches: list[list[int]] = []
     current: list[int] = []
     for i in order:
-        if current and (len(current) >= BATCH or (len(current) + 1) * lengths[i] > BATCH_TOKENS):
+        if current and (len(current) >= max_sentences or (len(current) + 1) * lengths[i] > max_tokens):
             batches.append(current)
             current = []
         current.append(i)
@@ -163,7 +165,7 @@ class Tagger:
         out: list[list[str] | None] = [None] * len(sents)
         order = sorted((i for i in range(len(sents)) if sents[i]), key=lambda i: len(sents[i]))
         with _one_blas_thread():
-            for idx in _batches(order, [len(s) for s in sents]):
+            for idx in length_batches(order, [len(s) for s in sents]):
                 paths = self._decode(self.encoder.encode([sents[i] for i in idx]))
                 for i, path in zip(idx, paths):
                     out[i] = [self.tags[j] for j in path]

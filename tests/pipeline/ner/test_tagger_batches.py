@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pipeline.ner.model import BATCH, BATCH_TOKENS, _batches
+from pipeline.ner.model import BATCH, BATCH_TOKENS, length_batches
 from pipeline.ner.tagger import tagger_for
 
 
 def test_batches_cover_every_sentence_once_within_both_limits():
     lengths = [3] * 200 + [40] * 50 + [500, 900]
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    batches = _batches(order, lengths)
+    batches = length_batches(order, lengths)
     assert [i for b in batches for i in b] == order
     for b in batches:
         assert len(b) <= BATCH
