@@ -57,12 +57,13 @@ DEFAULTS = {
     "ar": {
         "hidden": 128, "char_filters": 50, "finetune": "no", "epochs": 40, "stem_stats": True,
         "pieces": "yes", "piece_proj": 32, "average": 8, "extra": [], "teacher_dims": 64, "teacher_proj": 16,
-        "silver": "no",
+        "silver": "no", "gold_epochs": 0,
     },
     "en": {
         "hidden": 128, "char_filters": 50, "finetune": "yes", "epochs": 8, "stem_stats": False,
         "pieces": "yes", "piece_proj": 32, "average": 4, "extra": ["conll2003.dev.conll"],
         "teacher_dims": 0, "teacher_proj": 0, "silver": "yes",
+        "gold_epochs": 0,
     },
 }
 
@@ -293,6 +294,11 @@ def main(argv: list[str]) -> int:
         help="also train on raw news tagged by fine-tuned e5 teachers (default: yes for en; built and"
         " cached on first use; default no with --train-part, as the teachers saw the whole training split)",
     )
+    parser.add_argument(
+        "--gold-epochs", type=int, default=None,
+        help="after the --epochs on gold plus silver data, this many more on gold data only; the"
+        " exported weights are then the mean over these epochs (default: 0)",
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument(
         "--piece-proj", type=int, default=None,
@@ -313,6 +319,16 @@ def main(argv: list[str]) -> int:
         help="train on this leading fraction of the training split only (to tune on the rest)",
     )
     args = parser.parse_args(argv)
+    # The teachers trained on the whole training split, so a tuning run leaves silver out.
+    use_silver = (args.silver or ("no" if args.train_part < 1.0 else DEFAULTS[args.lang]["silver"])) == "yes"
+    if use_silver and args.lang != "en":
+        print("error: silver data exists for English only (give --silver no)", file=sys.stderr)
+        return 2
+    gold_epochs = DEFAULTS[args.lang]["gold_epochs"] if args.gold_epochs is None else args.gold_epochs
+    if gold_epochs and not use_silver:
+        print("error: --gold-epochs follows training on silver data (give --silver yes, or --gold-epochs 0)",
+              file=sys.stderr)
+        return 2
 
     import torch  # training-only dependency (the `train` extra)
 
@@ -334,14 +350,13 @@ def main(argv: list[str]) -> int:
         train, dev = train[:cut], train[cut:]
     if args.extra is None:
         args.extra = [corpus.parent / name for name in DEFAULTS[args.lang]["extra"]]
-    # The teachers trained on the whole training split, so a tuning run leaves silver out.
-    if (args.silver or ("no" if args.train_part < 1.0 else DEFAULTS[args.lang]["silver"])) == "yes":
-        if args.lang != "en":
-            print("error: silver data exists for English only (give --silver no)", file=sys.stderr)
-            return 2
-        args.extra.append(default_silver(corpus))
     for path in args.extra:
         train += [[(tok, map_tag(tag)) for tok, tag in s] for s in read_conll(path)]
+    n_gold = len(train)
+    silver = None
+    if use_silver:
+        silver = default_silver(corpus)
+        train += [[(tok, map_tag(tag)) for tok, tag in s] for s in read_conll(silver)]
     tags = bio_tags()
     tag_index = {t: i for i, t in enumerate(tags)}
     defaults = DEFAULTS[args.lang]
@@ -382,8 +397,11 @@ def main(argv: list[str]) -> int:
         mask = np.arange(T)[None, :] < arrays["lengths"][:, None]
         return {k: torch.from_numpy(v) for k, v in arrays.items()}, torch.from_numpy(gold), torch.from_numpy(mask)
 
-    order = sorted(range(len(train)), key=lambda i: len(train[i]))
-    batches = [order[i : i + 32] for i in range(0, len(order), 32)]
+    def length_sorted_batches(n: int) -> list[list[int]]:
+        order = sorted(range(n), key=lambda i: len(train[i]))
+        return [order[i : i + 32] for i in range(0, len(order), 32)]
+
+    batches = length_sorted_batches(len(train))
     from pipeline.evaluation.ner import score_spans
 
     out = args.out or data_path("entities", f"ner-{args.lang}.npz")
@@ -392,6 +410,10 @@ def main(argv: list[str]) -> int:
         "hidden": args.hidden, "char_filters": args.char_filters, "finetune": finetune, "stem_stats": stem_stats,
         "extra": [p.name for p in args.extra], "train_part": args.train_part,
     }
+    if silver is not None:
+        meta["silver"] = silver.name
+    if gold_epochs:
+        meta["gold_epochs"] = gold_epochs
     if args.seed != SEED:
         meta["seed"] = args.seed
     if model.teacher is not None:
@@ -414,7 +436,22 @@ def main(argv: list[str]) -> int:
         core = score_spans(gold, pred, ("PERSON", "ORG", "LOC"))["ALL"]
         return f"P {report['p']:.3f} R {report['r']:.3f} F1 {report['f1']:.3f} | PER/ORG/LOC F1 {core['f1']:.3f}"
 
-    for epoch in range(1, epochs + 1):
+    def export_mean() -> str:
+        """Export the mean of the summed weights, score it, and restore the current weights."""
+        current = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        model.load_state_dict({k: v / n_summed for k, v in summed.items()})
+        export(model, enc, tags, args.lang, out, meta)
+        model.load_state_dict(current)
+        return f"mean of {n_summed}: {score(out)}"
+
+    total_epochs = epochs + gold_epochs
+    for epoch in range(1, total_epochs + 1):
+        if epoch == epochs + 1 and gold_epochs:
+            # Silver taught names; the last epochs settle the tagger on the gold annotation
+            # conventions, and the exported mean covers these epochs only.
+            print(f"gold only from here: {n_gold} sentences", flush=True)
+            batches = length_sorted_batches(n_gold)
+            summed, n_summed = None, 0
         model.train()
         random.shuffle(batches)
         started, total = time.time(), 0.0
@@ -434,24 +471,21 @@ def main(argv: list[str]) -> int:
             opt.step()
             total += loss.item()
         sched.step()
-        if epoch > epochs - average:
+        if epoch > total_epochs - average or (epoch > epochs - average and epoch <= epochs and gold_epochs):
             # The mean of the last epochs' weights generalises a little better than the last one.
             state = model.state_dict()
             summed = {k: v.detach().clone() for k, v in state.items()} if summed is None else {
                 k: summed[k] + v.detach() for k, v in state.items()
             }
             n_summed += 1
-        line = f"epoch {epoch}: loss {total / len(train):.3f} ({time.time() - started:.0f}s)"
-        if epoch % 5 == 0 or epoch == epochs:
+        seen = sum(len(ids) for ids in batches)
+        line = f"epoch {epoch}: loss {total / seen:.3f} ({time.time() - started:.0f}s)"
+        if epoch % 5 == 0 or epoch in (epochs, total_epochs):
             export(model, enc, tags, args.lang, out, meta)
             line += f"  {held} {score(out)}"
             if n_summed:
                 # Report the last weights and their mean; the mean is what stays in ``out``.
-                current = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                model.load_state_dict({k: v / n_summed for k, v in summed.items()})
-                export(model, enc, tags, args.lang, out, meta)
-                model.load_state_dict(current)
-                line += f"  mean of {n_summed}: {score(out)}"
+                line += f"  {export_mean()}"
         print(line, flush=True)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0

@@ -1,0 +1,19 @@
+"""``newsflow train ner`` refuses contradictory options before it loads torch or any data."""
+
+import pytest
+
+from pipeline.training.ner import main
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--lang", "ar", "--silver", "yes"], "silver data exists for English only"),
+        (["--lang", "en", "--silver", "no", "--gold-epochs", "2"], "--gold-epochs follows training on silver"),
+        # a tuning run leaves silver out by default, so gold-only epochs have nothing to follow
+        (["--lang", "en", "--train-part", "0.9", "--gold-epochs", "2"], "--gold-epochs follows training on silver"),
+    ],
+)
+def test_contradictory_options_exit_2_with_a_message(tmp_path, capsys, argv, message):
+    assert main(argv + ["--data", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
