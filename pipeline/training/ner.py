@@ -297,7 +297,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--gold-epochs", type=int, default=None,
         help="after the --epochs on gold plus silver data, this many more on gold data only; the"
-        " exported weights are then the mean over these epochs (default: 0)",
+        " exported weights are then the mean over the last min(N, --average) of these (default: 0)",
     )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument(
@@ -325,6 +325,9 @@ def main(argv: list[str]) -> int:
         print("error: silver data exists for English only (give --silver no)", file=sys.stderr)
         return 2
     gold_epochs = DEFAULTS[args.lang]["gold_epochs"] if args.gold_epochs is None else args.gold_epochs
+    if gold_epochs < 0:
+        print(f"error: --gold-epochs {gold_epochs} is negative (give 0 or more)", file=sys.stderr)
+        return 2
     if gold_epochs and not use_silver:
         print("error: --gold-epochs follows training on silver data (give --silver yes, or --gold-epochs 0)",
               file=sys.stderr)
@@ -423,7 +426,8 @@ def main(argv: list[str]) -> int:
         meta["piece_proj"] = model.proj.out_features if model.proj is not None else 0
     average = defaults["average"] if args.average is None else args.average
     if average:
-        meta["average"] = average
+        # With gold-only epochs the exported mean covers those epochs alone.
+        meta["average"] = min(average, gold_epochs) if gold_epochs else average
     summed: dict | None = None  # weights summed over the averaging window
     n_summed = 0
 
