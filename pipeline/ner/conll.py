@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.ner.labels import map_tag
+
 Sentence = list[tuple[str, str]]
 
 DEV_FRACTION = 0.1
@@ -26,6 +28,11 @@ def read_conll(path: Path | str) -> list[Sentence]:
     if current:
         out.append(current)
     return out
+
+
+def read_mapped(path: Path | str) -> list[Sentence]:
+    """:func:`read_conll` with every tag mapped onto the model's labels (``labels.map_tag``)."""
+    return [[(token, map_tag(tag)) for token, tag in sent] for sent in read_conll(path)]
 
 
 def split_dev(sents: list[Sentence]) -> tuple[list[Sentence], list[Sentence]]:

@@ -39,10 +39,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.ner.conll import read_conll, split_dev
+from pipeline.ner.conll import read_mapped, split_dev
 from pipeline.ner.canonical import gazetteer
 from pipeline.ner.features import LEXICON, N_STATS, SHAPES, STAT_LABELS, Encoder, lexicon_classes
-from pipeline.ner.labels import bio_tags, map_tag
+from pipeline.ner.labels import bio_tags
 from pipeline.resources import data_path
 
 SEED = 13
@@ -231,6 +231,11 @@ def export(model, enc: Encoder, tags: list[str], lang: str, out: Path, meta: dic
     )
 
 
+def _shared_data(corpus: Path) -> Path:
+    """The data folder (``.../data``) that holds ``ner/<lang>/<corpus>`` beside ``topics/`` and ``raw/``."""
+    return corpus.resolve().parent.parent.parent
+
+
 def default_vectors(lang: str, corpus: Path) -> Path:
     """Vectors trained on the raw news beside the NER data (``data/raw/ar/saudinewsnet`` for
     Arabic; BBC, MasakhaNEWS, CoNLL-2003 and WNUT-17 training text for English), cached."""
@@ -240,7 +245,7 @@ def default_vectors(lang: str, corpus: Path) -> Path:
     cache = Path.home() / ".cache" / "newsflow" / f"ner-vectors-{lang}{f'-t{teacher_dims}' if teacher_dims else ''}.npz"
     if cache.exists():
         return cache
-    shared = corpus.resolve().parent.parent.parent  # .../data
+    shared = _shared_data(corpus)
     if lang == "ar":
         sources = [shared / "raw" / "ar" / "saudinewsnet", corpus]
     else:
@@ -255,7 +260,7 @@ def default_silver(corpus: Path) -> Path:
     first call fine-tunes them (:mod:`pipeline.training.ner_teacher`, ~50 min on 2 cores)."""
     from pipeline.training import ner_teacher
 
-    raw = corpus.resolve().parent.parent.parent / "topics" / "en"
+    raw = _shared_data(corpus) / "topics" / "en"
     cache = Path.home() / ".cache" / "newsflow" / f"ner-silver-en-{ner_teacher.recipe_key(corpus.parent, [raw])}.conll"
     if not cache.exists():
         code = ner_teacher.main(["--data", str(corpus.parent), "--raw", str(raw), "--out", str(cache)])
@@ -345,7 +350,7 @@ def main(argv: list[str]) -> int:
         return 2
     if args.vectors is None:
         args.vectors = default_vectors(args.lang, corpus)
-    sents = [[(tok, map_tag(tag)) for tok, tag in s] for s in read_conll(corpus)]
+    sents = read_mapped(corpus)
     train, dev = split_dev(sents)
     if args.train_part < 1.0:
         # Tuning run: score on the held-out rest of the training split, never on dev.
@@ -354,12 +359,12 @@ def main(argv: list[str]) -> int:
     if args.extra is None:
         args.extra = [corpus.parent / name for name in DEFAULTS[args.lang]["extra"]]
     for path in args.extra:
-        train += [[(tok, map_tag(tag)) for tok, tag in s] for s in read_conll(path)]
+        train += read_mapped(path)
     n_gold = len(train)
     silver = None
     if use_silver:
         silver = default_silver(corpus)
-        train += [[(tok, map_tag(tag)) for tok, tag in s] for s in read_conll(silver)]
+        train += read_mapped(silver)
     tags = bio_tags()
     tag_index = {t: i for i, t in enumerate(tags)}
     defaults = DEFAULTS[args.lang]
@@ -475,7 +480,8 @@ def main(argv: list[str]) -> int:
             opt.step()
             total += loss.item()
         sched.step()
-        if epoch > total_epochs - average or (epoch > epochs - average and epoch <= epochs and gold_epochs):
+        phase_end = epochs if epoch <= epochs else total_epochs  # the gold phase averages apart
+        if epoch > phase_end - average:
             # The mean of the last epochs' weights generalises a little better than the last one.
             state = model.state_dict()
             summed = {k: v.detach().clone() for k, v in state.items()} if summed is None else {

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.ner.conll import read_conll, split_dev
-from pipeline.ner.labels import bio_tags, map_tag, spans
+from pipeline.ner.conll import read_mapped, split_dev
+from pipeline.ner.labels import bio_tags, spans
 from pipeline.ner.tokenize import sentences, tokenize
 
 SEED = 13
@@ -108,10 +108,16 @@ def make_teacher(torch, config: dict, weights: dict[str, np.ndarray], n_tags: in
         def encode(self, ids, lengths):
             """Final hidden states (batch, length, H); positions past ``lengths`` are padding."""
             L = ids.shape[1]
-            mask = (torch.arange(L)[None, :] < lengths[:, None])[:, None, None, :]
-            x = self.eln(self.word(ids) + self.pos(torch.arange(L))[None] + self.token_type)
+            keep = (torch.arange(L)[None, :] < lengths[:, None])[:, None, None, :]
+            return self.contextual(self.word(ids), keep)
+
+        def contextual(self, emb, keep):
+            """The 12 layers over piece vectors ``emb`` (batch, length, H); ``keep`` is the
+            boolean attention mask (batch, 1, 1, length). Apart from the piece table, so an
+            export can leave the 250k-row table out of the graph."""
+            x = self.eln(emb + self.pos.weight[: emb.shape[1]][None] + self.token_type)
             for layer in self.layers:
-                x = layer(x, mask)
+                x = layer(x, keep)
             return x
 
         def forward(self, ids, lengths):
@@ -285,11 +291,11 @@ def main(argv: list[str]) -> int:
     if not corpus.exists():
         print(f"error: {corpus} not found (give the folder holding the CoNLL-2003 files)", file=sys.stderr)
         return 2
-    sents = [[(w, map_tag(t)) for w, t in s] for s in read_conll(corpus)]
+    sents = read_mapped(corpus)
     train, dev = split_dev(sents)  # never trains on dev: the tagger reports on it
     official_dev = args.data / "conll2003.dev.conll"
     if official_dev.exists():
-        train += [[(w, map_tag(t)) for w, t in s] for s in read_conll(official_dev)]
+        train += read_mapped(official_dev)
     from pipeline.evaluation.ner import CORE, score_spans
 
     pieces = Pieces()
