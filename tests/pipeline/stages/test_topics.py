@@ -62,9 +62,10 @@ def test_multi_label_article_reports_its_second_topic_with_evidence():
         "results, while the coach praised the players after the final match of the tournament."
     )
     doc = topics(_doc(text, lang="en"))
-    assert doc.topics[0].code == SPORT and doc.topics[0].score > 0.5
-    economy = next(t for t in doc.topics if t.code == ECONOMY)
-    assert "profit*" in economy.evidence
+    # A story about a club's profits and its title is both; which one leads is a judgement call.
+    top2 = {t.code: t for t in doc.topics[:2]}
+    assert set(top2) == {SPORT, ECONOMY} and min(t.score for t in top2.values()) > 0.5
+    assert "profit*" in top2[ECONOMY].evidence and "football" in top2[SPORT].evidence
 
 
 def test_seed_like_story_has_two_confident_topics():

