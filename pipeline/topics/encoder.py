@@ -64,6 +64,10 @@ class ShortTextEncoder:
 
     def pieces(self, text: str) -> list[int] | None:
         """``<s> passage: text </s>`` as piece ids, or None when ``text`` is longer than the window."""
+        # Every word is at least one piece: a full article is turned away without being
+        # tokenised twice (the static model tokenises it next).
+        if len(text.split(None, self.max_pieces)) > self.max_pieces:
+            return None
         ids = self.tokenizer.encode(PREFIX + text)
         if len(ids) > self.max_pieces:
             return None
