@@ -10,6 +10,8 @@ religion, society, weather). See :mod:`pipeline.topics.model`.
 
 from __future__ import annotations
 
+import logging
+
 from pipeline.errors import StageError
 from pipeline.models import Document, Topic
 from pipeline.registry import register
@@ -21,6 +23,7 @@ from pipeline.topics.model import TopicModel
 from pipeline.topics.taxonomy import load_taxonomy
 
 VERSION = "1.1.0"
+log = logging.getLogger(__name__)
 MODEL_FILES = ("vocab.npz", "table.npz", "head.npz")
 
 
@@ -39,8 +42,14 @@ def topic_model() -> TopicModel:
     lexicons = load_lexicons([model_dir / "lexicons", *extra_lexicon_dirs()], set(taxonomy))
     # The piece table is shared with the NER taggers (one copy per process).
     model = TopicModel.load(model_dir, taxonomy, lexicons, shipped_embedder())
-    if encoder_enabled() and (model_dir / "encoder.onnx").exists():
-        model.encoder = ShortTextEncoder.load(model_dir, model.embedder.tokenizer)
+    if encoder_enabled():
+        try:
+            model.encoder = ShortTextEncoder.load(model_dir, model.embedder.tokenizer)
+        except StageError as exc:
+            # Full articles never needed the encoder: keep scoring every text with the
+            # static model, and say so on each Document and in the worker log.
+            model.encoder_error = str(exc)
+            log.warning("topics: short-text encoder not loaded, the static model reads every text: %s", exc)
     return model
 
 
@@ -57,6 +66,9 @@ def topics(doc: Document) -> Document:
         doc.topics = []
         doc.warnings.append("topics: no text to classify, 'topics' left empty")
         return doc
-    scored = topic_model().score(doc.text, doc.title, _language_of(doc))
+    model = topic_model()
+    if model.encoder_error:
+        doc.warnings.append(f"topics: short-text encoder unavailable, static model used: {model.encoder_error}")
+    scored = model.score(doc.text, doc.title, _language_of(doc))
     doc.topics = [Topic(code=t.code, label=t.label, score=round(t.score, 4), evidence=t.evidence) for t in scored]
     return doc

