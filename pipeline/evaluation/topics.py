@@ -11,6 +11,8 @@ Each ``--data`` path is recognised by its shape:
 * a SaudiNewsNet folder of daily zips: the seeded 30% of the single-subject outlets'
   articles held out from training (``--all-saudi`` for all of them).
 
+``--titles`` scores each article's title alone, the short-text route a headline feed takes.
+
 Predictions are the stage's own scores (model + lexicons, calibrated), mapped back to
 each dataset's labels through ``pipeline/data/topics/label_map.tsv``: the prediction is
 the highest-scoring IPTC code among those the dataset's labels map to. Calibration is
@@ -25,6 +27,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +76,11 @@ def _datasets(args) -> list[tuple[str, list[Example], str | None]]:
         else:
             raise SystemExit(f"E263 cannot tell the dataset of {path}")
     return out
+
+
+def titles_only(exs: list[Example]) -> list[Example]:
+    """Each titled article as its title alone (the text a headline feed would carry)."""
+    return [replace(e, text=e.title, title="") for e in exs if e.title.strip()]
 
 
 def evaluate(name: str, exs: list[Example], language: str | None, limit: int | None) -> dict:
@@ -145,10 +153,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="pass the dataset's language to the stage (default: None, as when the language stage is absent)",
     )
+    ap.add_argument(
+        "--titles", action="store_true",
+        help="score each article's title alone (headlines: the short-text encoder's route); SIB-200 is left as it is",
+    )
     ap.add_argument("--limit", type=int, default=None, help="at most N articles per dataset")
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     args = ap.parse_args(argv)
-    results = [evaluate(name, exs, lang, args.limit) for name, exs, lang in _datasets(args)]
+    datasets = _datasets(args)
+    if args.titles:
+        datasets = [(name, exs, lang) if name.startswith("sib200/") else (f"{name}/titles", titles_only(exs), lang)
+                    for name, exs, lang in datasets]
+    results = [evaluate(name, exs, lang, args.limit) for name, exs, lang in datasets]
     print_report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
