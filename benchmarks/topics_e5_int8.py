@@ -84,8 +84,7 @@ def main(argv: list[str]) -> int:
             self.t = teacher
 
         def forward(self, emb, mask):
-            x = self.t.contextual(emb, mask[:, None, None, :] > 0)
-            pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+            pooled = self.t.pooled(emb, mask)
             return pooled / pooled.norm(dim=-1, keepdim=True)
 
     pieces = Pieces()

@@ -2,8 +2,8 @@
 
 Scores come from multilingual-e5-small: fine-tuned and run as an int8 graph on short
 texts (headlines, one-sentence items; :mod:`pipeline.topics.encoder`), distilled into a
-static multilingual embedding for longer ones, with a linear head (arts, economy, environment, health, lifestyle, politics, science,
-sport), fused with weighted Arabic/English/French lexicons that also cover the topics
+static multilingual embedding with a linear head for longer ones (arts, economy,
+environment, health, lifestyle, politics, science, sport), fused with weighted Arabic/English/French lexicons that also cover the topics
 with no training data (conflict, crime, disaster, education, human interest, labour,
 religion, society, weather). See :mod:`pipeline.topics.model`.
 """

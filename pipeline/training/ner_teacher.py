@@ -109,6 +109,11 @@ def make_teacher(torch, config: dict, weights: dict[str, np.ndarray], n_tags: in
                 x = layer(x, keep)
             return x
 
+        def pooled(self, emb, mask):
+            """Mean of the final states over the real pieces; ``mask`` is 0/1 float (batch, length)."""
+            x = self.contextual(emb, mask[:, None, None, :] > 0)
+            return (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+
         def forward(self, ids, lengths):
             return self.out(self.drop(self.encode(ids, lengths)))
 
@@ -155,21 +160,21 @@ class Pieces:
         return [0] + ids[:MAX_PIECES] + [2], first
 
 
-def _batches(encoded: list[tuple[list[int], list[int]]], budget: int) -> list[list[int]]:
-    """Sentence indices grouped by length so each batch holds at most ``budget`` padded pieces."""
+def piece_batches(rows: list[list[int]], budget: int) -> list[list[int]]:
+    """Indices of piece-id lists grouped by length so each batch holds at most ``budget`` padded pieces."""
     from pipeline.ner.model import length_batches
 
-    lengths = [len(ids) for ids, _ in encoded]
-    order = sorted(range(len(encoded)), key=lengths.__getitem__)
-    return length_batches(order, lengths, max_sentences=max(1, len(encoded)), max_tokens=budget)
+    lengths = [len(ids) for ids in rows]
+    order = sorted(range(len(rows)), key=lengths.__getitem__)
+    return length_batches(order, lengths, max_sentences=max(1, len(rows)), max_tokens=budget)
 
 
-def _tensors(torch, encoded, batch):
-    width = max(len(encoded[i][0]) for i in batch)
-    ids = torch.ones((len(batch), width), dtype=torch.long)  # 1 = <pad>
-    for row, i in enumerate(batch):
-        ids[row, : len(encoded[i][0])] = torch.tensor(encoded[i][0])
-    return ids, torch.tensor([len(encoded[i][0]) for i in batch])
+def pad_batch(torch, rows: list[list[int]]):
+    """(ids padded with ``<pad>`` = 1, lengths) tensors for a batch of piece-id lists."""
+    ids = torch.ones((len(rows), max(map(len, rows))), dtype=torch.long)
+    for r, row in enumerate(rows):
+        ids[r, : len(row)] = torch.tensor(row)
+    return ids, torch.tensor([len(row) for row in rows])
 
 
 def probabilities(torch, model, pieces: Pieces, words: list[list[str]], budget: int = 4000) -> list[np.ndarray]:
@@ -178,8 +183,8 @@ def probabilities(torch, model, pieces: Pieces, words: list[list[str]], budget: 
     out: list[np.ndarray] = [np.empty(0)] * len(words)
     model.eval()
     with torch.no_grad():
-        for batch in _batches(encoded, budget):
-            probs = model(*_tensors(torch, encoded, batch)).softmax(-1).numpy()
+        for batch in piece_batches([ids for ids, _ in encoded], budget):
+            probs = model(*pad_batch(torch, [encoded[i][0] for i in batch])).softmax(-1).numpy()
             for row, i in enumerate(batch):
                 first = np.array(encoded[i][1])
                 out[i] = probs[row, np.maximum(first, 0)]
@@ -206,14 +211,14 @@ def fine_tune(torch, model, pieces: Pieces, train, epochs: int, budget: int, lr:
     pairs = [(pieces.sentence([w for w, _ in s]), [index[t] for _, t in s]) for s in train]
     pairs = [(e, g) for e, g in pairs if -1 not in e[1]]
     encoded, gold = [e for e, _ in pairs], [g for _, g in pairs]
-    batches = _batches(encoded, budget)
+    batches = piece_batches([ids for ids, _ in encoded], budget)
 
     def epoch_batches() -> list[list[int]]:
         random.shuffle(batches)
         return batches
 
     def loss_of(batch: list[int]):
-        logits = model(*_tensors(torch, encoded, batch))
+        logits = model(*pad_batch(torch, [encoded[i][0] for i in batch]))
         rows = torch.cat([logits[r, encoded[i][1]] for r, i in enumerate(batch)])
         return torch.nn.functional.cross_entropy(rows, torch.tensor([t for i in batch for t in gold[i]]))
 

