@@ -57,13 +57,13 @@ DEFAULTS = {
     "ar": {
         "hidden": 128, "char_filters": 50, "finetune": "no", "epochs": 40, "stem_stats": True,
         "pieces": "yes", "piece_proj": 32, "average": 8, "extra": [], "teacher_dims": 64, "teacher_proj": 16,
-        "silver": "no", "gold_epochs": 0,
+        "silver": "no", "gold_epochs": 0, "soft": 0.0,
     },
     "en": {
         "hidden": 128, "char_filters": 50, "finetune": "yes", "epochs": 8, "stem_stats": False,
         "pieces": "yes", "piece_proj": 32, "average": 4, "extra": ["conll2003.dev.conll"],
         "teacher_dims": 0, "teacher_proj": 0, "silver": "yes",
-        "gold_epochs": 0,
+        "gold_epochs": 0, "soft": 0.0,
     },
 }
 
@@ -180,6 +180,23 @@ def make_model(
                 return v
             return torch.cat([v, self.teacher.weight @ self.tproj.weight.T + self.tproj.bias], dim=-1)
 
+        def log_marginals(self, em, mask):
+            """log P(tag k at word t | sentence) under the CRF, (B, T, K), by forward-backward
+            (differentiable, so the tagger can be taught a teacher's per-word probabilities)."""
+            B, T, K = em.shape
+            alphas = [self.start + em[:, 0]]
+            for t in range(1, T):
+                alphas.append(torch.logsumexp(alphas[-1].unsqueeze(2) + self.trans + em[:, t].unsqueeze(1), dim=1))
+            betas = [self.end.expand(B, K)]
+            for t in range(T - 2, -1, -1):
+                nxt = torch.logsumexp(self.trans + (em[:, t + 1] + betas[-1]).unsqueeze(1), dim=2)
+                # Past a sentence's last word nothing follows: beta there is the end score.
+                betas.append(torch.where(mask[:, t + 1 : t + 2], nxt, self.end.expand(B, K)))
+            alpha, beta = torch.stack(alphas, 1), torch.stack(betas[::-1], 1)
+            last = (mask.sum(1) - 1).view(B, 1, 1).expand(B, 1, K)
+            log_z = torch.logsumexp(alpha.gather(1, last).squeeze(1) + self.end, dim=1)
+            return alpha + beta - log_z.view(B, 1, 1)
+
         def nll(self, em, tags, mask):
             B, T, K = em.shape
             # Partition function by the forward algorithm.
@@ -262,7 +279,7 @@ def default_silver(corpus: Path) -> Path:
 
     raw = _shared_data(corpus) / "topics" / "en"
     cache = Path.home() / ".cache" / "newsflow" / f"ner-silver-en-{ner_teacher.recipe_key(corpus.parent, [raw])}.conll"
-    if not cache.exists():
+    if not cache.exists() or not ner_teacher.probs_path(cache).exists():  # older caches lack the probabilities
         code = ner_teacher.main(["--data", str(corpus.parent), "--raw", str(raw), "--out", str(cache)])
         if code:
             raise SystemExit(code)
@@ -304,6 +321,11 @@ def main(argv: list[str]) -> int:
         help="after the --epochs on gold plus silver data, this many more on gold data only; the"
         " exported weights are then the mean over the last min(N, --average) of these (default: 0)",
     )
+    parser.add_argument(
+        "--soft", type=float, default=None,
+        help="weight of the soft-target loss on silver sentences: the tagger's per-word CRF marginals"
+        " against the teachers' mean probabilities (0: learn the silver tags alone)",
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument(
         "--piece-proj", type=int, default=None,
@@ -332,6 +354,11 @@ def main(argv: list[str]) -> int:
     gold_epochs = DEFAULTS[args.lang]["gold_epochs"] if args.gold_epochs is None else args.gold_epochs
     if gold_epochs < 0:
         print(f"error: --gold-epochs {gold_epochs} is negative (give 0 or more)", file=sys.stderr)
+        return 2
+    soft = DEFAULTS[args.lang]["soft"] if args.soft is None else args.soft
+    if soft < 0 or (soft and not use_silver):
+        print(f"error: --soft {soft} needs silver data and a weight of 0 or more (give --silver yes, or --soft 0)",
+              file=sys.stderr)
         return 2
     if gold_epochs and not use_silver:
         print("error: --gold-epochs follows training on silver data (give --silver yes, or --gold-epochs 0)",
@@ -364,7 +391,16 @@ def main(argv: list[str]) -> int:
     silver = None
     if use_silver:
         silver = default_silver(corpus)
-        train += read_mapped(silver)
+        silver_sents = read_mapped(silver)
+        train += silver_sents
+    soft_targets = None
+    if soft:
+        from pipeline.training.ner_teacher import probs_path, read_probs
+
+        soft_targets = read_probs(probs_path(silver))
+        if [len(p) for p in soft_targets] != [len(s) for s in silver_sents]:
+            print(f"error: {probs_path(silver)} does not match {silver} (delete both to rebuild them)", file=sys.stderr)
+            return 2
     tags = bio_tags()
     tag_index = {t: i for i, t in enumerate(tags)}
     defaults = DEFAULTS[args.lang]
@@ -422,6 +458,8 @@ def main(argv: list[str]) -> int:
         meta["silver"] = silver.name
     if gold_epochs:
         meta["gold_epochs"] = gold_epochs
+    if soft:
+        meta["soft"] = soft
     if args.seed != SEED:
         meta["seed"] = args.seed
     if model.teacher is not None:
@@ -474,6 +512,15 @@ def main(argv: list[str]) -> int:
             stats = torch.cat([x["stats"], x["stem_stats"]], dim=-1) if stem_stats else x["stats"]
             em = model.emissions(x["words"], x["stems"], x["shapes"], x["lex"], stats, x["chars"], x["lengths"], x.get("pieces"))
             loss = model.nll(em, gold, mask)
+            taught = [r for r, i in enumerate(ids) if i >= n_gold] if soft_targets is not None else []
+            if taught and epoch <= epochs:
+                # Soft targets: cross-entropy of the teachers' probabilities against the CRF's
+                # marginals, over the silver sentences' words.
+                target = torch.zeros(em.shape)
+                for r in taught:
+                    p = soft_targets[ids[r] - n_gold]
+                    target[r, : len(p)] = torch.from_numpy(p)
+                loss = loss - soft * (target * model.log_marginals(em, mask)).sum()
             opt.zero_grad()
             (loss / len(ids)).backward()
             torch.nn.utils.clip_grad_norm_(params, 5.0)

