@@ -52,7 +52,8 @@ MAX_VOCAB = {"ar": 90_000, "en": 50_000}
 # Settings of the shipped models (see README); override on the command line to experiment.
 # English overfits after ~5 epochs: fewer epochs, their weights averaged. The official
 # CoNLL-2003 dev split (disjoint from our dev) is extra training data (+1.6 F1 held out).
-# English also trains on raw news tagged by fine-tuned e5 teachers (silver, +1.5 F1 on dev).
+# English also trains on raw news tagged by fine-tuned e5 teachers (silver, +1.5 F1 on dev),
+# and on those teachers' probabilities as soft targets (--soft 1: 0.909 on dev against 0.903).
 DEFAULTS = {
     "ar": {
         "hidden": 128, "char_filters": 50, "finetune": "no", "epochs": 40, "stem_stats": True,
@@ -63,7 +64,7 @@ DEFAULTS = {
         "hidden": 128, "char_filters": 50, "finetune": "yes", "epochs": 8, "stem_stats": False,
         "pieces": "yes", "piece_proj": 32, "average": 4, "extra": ["conll2003.dev.conll"],
         "teacher_dims": 0, "teacher_proj": 0, "silver": "yes",
-        "gold_epochs": 0, "soft": 0.0,
+        "gold_epochs": 0, "soft": 1.0,
     },
 }
 
