@@ -181,34 +181,32 @@ def make_model(
                 return v
             return torch.cat([v, self.teacher.weight @ self.tproj.weight.T + self.tproj.bias], dim=-1)
 
+        def forward_scores(self, em, mask):
+            """(alpha (B, T, K), log Z (B,)) by the forward algorithm; alpha stops changing
+            past a sentence's last word, so alpha[:, -1] is its final forward score."""
+            alphas = [self.start + em[:, 0]]
+            for t in range(1, em.shape[1]):
+                nxt = torch.logsumexp(alphas[-1].unsqueeze(2) + self.trans + em[:, t].unsqueeze(1), dim=1)
+                alphas.append(torch.where(mask[:, t : t + 1], nxt, alphas[-1]))
+            return torch.stack(alphas, 1), torch.logsumexp(alphas[-1] + self.end, dim=1)
+
         def log_marginals(self, em, mask):
             """log P(tag k at word t | sentence) under the CRF, (B, T, K), by forward-backward
             (differentiable, so the tagger can be taught a teacher's per-word probabilities)."""
             B, T, K = em.shape
-            alphas = [self.start + em[:, 0]]
-            for t in range(1, T):
-                alphas.append(torch.logsumexp(alphas[-1].unsqueeze(2) + self.trans + em[:, t].unsqueeze(1), dim=1))
+            alpha, log_z = self.forward_scores(em, mask)
             betas = [self.end.expand(B, K)]
             for t in range(T - 2, -1, -1):
                 nxt = torch.logsumexp(self.trans + (em[:, t + 1] + betas[-1]).unsqueeze(1), dim=2)
                 # Past a sentence's last word nothing follows: beta there is the end score.
                 betas.append(torch.where(mask[:, t + 1 : t + 2], nxt, self.end.expand(B, K)))
-            alpha, beta = torch.stack(alphas, 1), torch.stack(betas[::-1], 1)
-            last = (mask.sum(1) - 1).view(B, 1, 1).expand(B, 1, K)
-            log_z = torch.logsumexp(alpha.gather(1, last).squeeze(1) + self.end, dim=1)
-            return alpha + beta - log_z.view(B, 1, 1)
+            return alpha + torch.stack(betas[::-1], 1) - log_z.view(B, 1, 1)
 
         def nll(self, em, tags, mask):
-            B, T, K = em.shape
-            # Partition function by the forward algorithm.
-            alpha = self.start + em[:, 0]
-            for t in range(1, T):
-                nxt = torch.logsumexp(alpha.unsqueeze(2) + self.trans + em[:, t].unsqueeze(1), dim=1)
-                alpha = torch.where(mask[:, t : t + 1], nxt, alpha)
-            log_z = torch.logsumexp(alpha + self.end, dim=1)
+            _, log_z = self.forward_scores(em, mask)
             # Score of the gold path.
             score = self.start[tags[:, 0]] + em[:, 0].gather(1, tags[:, :1]).squeeze(1)
-            for t in range(1, T):
+            for t in range(1, em.shape[1]):
                 step = self.trans[tags[:, t - 1], tags[:, t]] + em[:, t].gather(1, tags[:, t : t + 1]).squeeze(1)
                 score = score + step * mask[:, t]
             last = tags.gather(1, (mask.sum(1) - 1).unsqueeze(1)).squeeze(1)
@@ -273,14 +271,15 @@ def default_vectors(lang: str, corpus: Path) -> Path:
     return cache
 
 
-def default_silver(corpus: Path) -> Path:
+def default_silver(corpus: Path, need_probs: bool = False) -> Path:
     """Raw English news (BBC, MasakhaNEWS) tagged by the fine-tuned e5 teachers, cached: the
-    first call fine-tunes them (:mod:`pipeline.training.ner_teacher`, ~50 min on 2 cores)."""
+    first call fine-tunes them (:mod:`pipeline.training.ner_teacher`, 50-85 min on 2 cores).
+    ``need_probs``: the teachers' probabilities must be cached too (older caches lack them)."""
     from pipeline.training import ner_teacher
 
     raw = _shared_data(corpus) / "topics" / "en"
     cache = Path.home() / ".cache" / "newsflow" / f"ner-silver-en-{ner_teacher.recipe_key(corpus.parent, [raw])}.conll"
-    if not cache.exists() or not ner_teacher.probs_path(cache).exists():  # older caches lack the probabilities
+    if not cache.exists() or (need_probs and not ner_teacher.probs_path(cache).exists()):
         code = ner_teacher.main(["--data", str(corpus.parent), "--raw", str(raw), "--out", str(cache)])
         if code:
             raise SystemExit(code)
@@ -356,10 +355,12 @@ def main(argv: list[str]) -> int:
     if gold_epochs < 0:
         print(f"error: --gold-epochs {gold_epochs} is negative (give 0 or more)", file=sys.stderr)
         return 2
-    soft = DEFAULTS[args.lang]["soft"] if args.soft is None else args.soft
-    if soft < 0 or (soft and not use_silver):
-        print(f"error: --soft {soft} needs silver data and a weight of 0 or more (give --silver yes, or --soft 0)",
-              file=sys.stderr)
+    soft = (DEFAULTS[args.lang]["soft"] if use_silver else 0.0) if args.soft is None else args.soft
+    if soft < 0:
+        print(f"error: --soft {soft} is negative (give 0 to learn silver tags alone, or a positive weight)", file=sys.stderr)
+        return 2
+    if soft and not use_silver:
+        print(f"error: --soft {soft} needs silver data (give --silver yes, or --soft 0)", file=sys.stderr)
         return 2
     if gold_epochs and not use_silver:
         print("error: --gold-epochs follows training on silver data (give --silver yes, or --gold-epochs 0)",
@@ -391,7 +392,7 @@ def main(argv: list[str]) -> int:
     n_gold = len(train)
     silver = None
     if use_silver:
-        silver = default_silver(corpus)
+        silver = default_silver(corpus, need_probs=soft > 0)
         silver_sents = read_mapped(silver)
         train += silver_sents
     soft_targets = None
@@ -514,14 +515,15 @@ def main(argv: list[str]) -> int:
             em = model.emissions(x["words"], x["stems"], x["shapes"], x["lex"], stats, x["chars"], x["lengths"], x.get("pieces"))
             loss = model.nll(em, gold, mask)
             taught = [r for r, i in enumerate(ids) if i >= n_gold] if soft_targets is not None else []
-            if taught and epoch <= epochs:
+            if taught:
                 # Soft targets: cross-entropy of the teachers' probabilities against the CRF's
-                # marginals, over the silver sentences' words.
-                target = torch.zeros(em.shape)
-                for r in taught:
+                # marginals, over the silver sentences' words (gold-only epochs have none).
+                rows = torch.tensor(taught)
+                target = torch.zeros((len(taught), *em.shape[1:]))
+                for k, r in enumerate(taught):
                     p = soft_targets[ids[r] - n_gold]
-                    target[r, : len(p)] = torch.from_numpy(p)
-                loss = loss - soft * (target * model.log_marginals(em, mask)).sum()
+                    target[k, : len(p)] = torch.from_numpy(p)
+                loss = loss - soft * (target * model.log_marginals(em[rows], mask[rows])).sum()
             opt.zero_grad()
             (loss / len(ids)).backward()
             torch.nn.utils.clip_grad_norm_(params, 5.0)

@@ -363,9 +363,10 @@ def main(argv: list[str]) -> int:
     core = score_spans(gold, [decode(p) for p in dev_sum], CORE)["ALL"]
     print(f"teachers together: dev PER/ORG/LOC F1 {core['f1']:.3f} (P {core['p']:.3f} R {core['r']:.3f})", flush=True)
     silver = [decode(p) for p in silver_sum]
-    # The teachers' mean probabilities too: the tagger can learn from them as soft targets.
-    write_probs(probs_path(args.out), [p / args.teachers for p in silver_sum])
     write_conll(args.out, words, silver)
+    # The teachers' mean probabilities too (soft targets for the tagger), written last: their
+    # file beside the silver file marks a finished run.
+    write_probs(probs_path(args.out), [p / args.teachers for p in silver_sum])
     print(f"silver: {len(words)} sentences, {sum(map(len, words))} tokens,"
           f" {sum(len(spans(t)) for t in silver)} names -> {args.out}")
     return 0
