@@ -263,15 +263,25 @@ def raw_sentences(paths: list[Path], min_tokens: int = 3) -> list[list[str]]:
     return out
 
 
-def write_conll(path: Path, words: list[list[str]], tags: list[list[str]]) -> None:
-    """Sentences as token TAB tag lines, a blank line after each; written whole or not at all
-    (an interrupted run must not leave a short file that a cache would take for finished)."""
+def _write_whole(path: Path, mode: str, write) -> None:
+    """Call ``write(handle)`` on a file beside ``path``, then move it into place: written whole
+    or not at all (an interrupted run must not leave a short file that a cache would take for
+    finished)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    with partial.open("w", encoding="utf-8") as handle:
+    with partial.open(mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as handle:
+        write(handle)
+    os.replace(partial, path)
+
+
+def write_conll(path: Path, words: list[list[str]], tags: list[list[str]]) -> None:
+    """Sentences as token TAB tag lines, a blank line after each (written whole or not at all)."""
+
+    def write(handle):
         for w, t in zip(words, tags):
             handle.write("".join(f"{a}\t{b}\n" for a, b in zip(w, t)) + "\n")
-    os.replace(partial, path)
+
+    _write_whole(path, "w", write)
 
 
 def probs_path(silver: Path) -> Path:
@@ -281,11 +291,9 @@ def probs_path(silver: Path) -> Path:
 
 def write_probs(path: Path, probs: list[np.ndarray]) -> None:
     """Each silver sentence's (words, tags) probabilities as one float16 array plus sentence
-    lengths; written whole or not at all, like the silver file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial.npz")
-    np.savez_compressed(partial, probs=np.concatenate(probs).astype(np.float16), lengths=np.array([len(p) for p in probs], np.int32))
-    os.replace(partial, path)
+    lengths (written whole or not at all, like the silver file)."""
+    arrays = {"probs": np.concatenate(probs).astype(np.float16), "lengths": np.array([len(p) for p in probs], np.int32)}
+    _write_whole(path, "wb", lambda handle: np.savez_compressed(handle, **arrays))
 
 
 def read_probs(path: Path) -> list[np.ndarray]:
