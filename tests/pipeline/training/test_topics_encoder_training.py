@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from pipeline.topics.datasets import Example
 from pipeline.training.topics_encoder import first_sentence, main, short_texts
 
@@ -39,3 +41,25 @@ def test_refuses_bad_options_and_missing_torch_with_exit_2(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
     assert main([]) == 2
     assert "pip install -e '.[train]'" in capsys.readouterr().err
+
+
+def test_linear_probe_fits_separable_states_under_each_datasets_code_mask():
+    torch = pytest.importorskip("torch")
+    from pipeline.training.topics_encoder import fit_probe
+
+    torch.manual_seed(0)
+    # Three codes; rows of "dataset B" may use codes 1 and 2 only. Code 0's direction is
+    # also present in B's rows, so an unmasked head would pick 0 for some of them.
+    feats = torch.randn(60, 8) * 0.1
+    y = torch.tensor([0] * 20 + [1] * 20 + [2] * 20)
+    feats[y == 0, 0] += 3
+    feats[y == 1, 1] += 3
+    feats[y == 2, 2] += 3
+    feats[40:, 0] += 4
+    allowed = torch.ones(60, 3, dtype=torch.bool)
+    allowed[20:, 0] = False
+    head = torch.nn.Linear(8, 3)
+    fit_probe(torch, head, feats, y, allowed, log=lambda msg: None)
+    with torch.no_grad():
+        pred = head(feats).masked_fill(~allowed, -1e9).argmax(1)
+    assert torch.equal(pred, y)
