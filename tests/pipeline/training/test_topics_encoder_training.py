@@ -38,6 +38,7 @@ def test_saudinewsnet_is_capped_per_label():
 
 def test_refuses_bad_options_and_missing_torch_with_exit_2(monkeypatch, capsys):
     assert main(["--max-pieces", "4"]) == 2
+    assert main(["--smooth", "1"]) == 2
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
     assert main([]) == 2
     assert "pip install -e '.[train]'" in capsys.readouterr().err
@@ -63,3 +64,16 @@ def test_linear_probe_fits_separable_states_under_each_datasets_code_mask():
     with torch.no_grad():
         pred = head(feats).masked_fill(~allowed, -1e9).argmax(1)
     assert torch.equal(pred, y)
+
+
+def test_smoothing_spreads_mass_over_the_texts_own_dataset_codes_only():
+    torch = pytest.importorskip("torch")
+    from pipeline.training.topics_encoder import smoothed_targets
+
+    y = torch.tensor([0, 2])
+    allowed = torch.tensor([[True, True, False, False], [False, True, True, True]])
+    t = smoothed_targets(torch, y, allowed, 0.1)
+    assert torch.allclose(t.sum(1), torch.ones(2))
+    assert torch.all(t[~allowed] == 0)  # a masked code's log-probability is -1e9: weight 0 keeps the loss finite
+    assert torch.allclose(t[0], torch.tensor([0.95, 0.05, 0.0, 0.0]))
+    assert torch.allclose(t[1, 2], torch.tensor(0.9 + 0.1 / 3))
