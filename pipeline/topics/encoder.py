@@ -103,12 +103,13 @@ class ShortTextEncoder:
         # One graph call per text: the int8 graph quantises its activations with one scale
         # per call, so a text run beside others (and their padding) could get another answer
         # than alone (two SIB-200 English sentences in 99 did). The stage sends one text anyway.
-        session = self._session_for_this_process()
-        rows = []
-        for ids in batch:
-            emb = self.table.rows(np.array(ids)).astype(np.float32, copy=False)[None]
-            rows.append(session.run(None, {"emb": emb, "mask": np.ones((1, len(ids)), np.float32)})[0])
-        return np.concatenate(rows).reshape(len(batch), len(self.codes))
+        out = np.zeros((len(batch), len(self.codes)), np.float32)
+        if batch:
+            session = self._session_for_this_process()
+            for b, ids in enumerate(batch):
+                emb = self.table.rows(np.array(ids)).astype(np.float32, copy=False)[None]
+                out[b] = session.run(None, {"emb": emb, "mask": np.ones((1, len(ids)), np.float32)})[0][0]
+        return out
 
     def raw(self, batch: list[list[int]]) -> np.ndarray:
         """Softmax probabilities over ``codes`` for piece-id lists (from :meth:`pieces`)."""

@@ -89,6 +89,10 @@ def test_a_batch_scores_each_text_as_it_would_alone(model):
         assert np.array_equal(row, model.encoder.raw([one])[0])
 
 
+def test_no_texts_give_no_rows(model):
+    assert model.encoder.raw([]).shape == (0, len(model.encoder.codes))
+
+
 def test_encoder_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("NEWSFLOW_TOPIC_ENCODER", "0")
     fresh = stage_module.topic_model.__wrapped__()  # a fresh load, not the process-wide one
