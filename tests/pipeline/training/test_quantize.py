@@ -1,0 +1,103 @@
+"""Int8 graphs with unsigned weights: exact integer products on every x86 CPU."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.resources import data_path
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from pipeline.training.quantize import main, quantize_int8, unsigned_weights  # noqa: E402
+
+
+def _int8_matmul_graph(path, weight: np.ndarray, zero: np.ndarray) -> None:
+    """A uint8 input times int8 weights with a per-column zero point, as quantize_dynamic writes."""
+    node = helper.make_node("MatMulInteger", ["x", "w", "", "wz"], ["y"], name="mm")
+    graph = helper.make_graph(
+        [node], "g",
+        [helper.make_tensor_value_info("x", TensorProto.UINT8, [None, weight.shape[0]])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [None, weight.shape[1]])],
+        [numpy_helper.from_array(weight, "w"), numpy_helper.from_array(zero, "wz")],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+
+def _run(path, x: np.ndarray) -> np.ndarray:
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+
+
+def test_unsigned_weights_compute_the_exact_integer_product(tmp_path):
+    # Extreme values on purpose: 255 * 127 summed over a pair overflows 16 bits, which is
+    # where a U8S8 kernel on a CPU without VNNI saturates. U8U8 must give the exact answer.
+    rng = np.random.default_rng(0)
+    weight = rng.choice(np.array([-128, -127, 127, 3], np.int8), size=(64, 8))
+    zero = np.zeros(8, np.int8)
+    x = rng.choice(np.array([0, 255, 254], np.uint8), size=(5, 64))
+    path = tmp_path / "g.onnx"
+    _int8_matmul_graph(path, weight, zero)
+    assert unsigned_weights(path) == 1
+    exact = x.astype(np.int64) @ weight.astype(np.int64)
+    np.testing.assert_array_equal(_run(path, x), exact)
+    converted = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+    assert converted["w"].dtype == np.uint8 and converted["wz"].dtype == np.uint8
+    # Value minus zero point, what the graph multiplies by, is unchanged.
+    np.testing.assert_array_equal(converted["w"].astype(np.int64) - converted["wz"].astype(np.int64), weight)
+
+
+def test_unsigned_weights_is_idempotent(tmp_path):
+    path = tmp_path / "g.onnx"
+    _int8_matmul_graph(path, np.ones((4, 2), np.int8), np.zeros(2, np.int8))
+    assert unsigned_weights(path) == 1
+    before = path.read_bytes()
+    assert unsigned_weights(path) == 0
+    assert path.read_bytes() == before
+
+
+def test_int8_weights_without_a_zero_point_are_refused(tmp_path):
+    node = helper.make_node("MatMulInteger", ["x", "w"], ["y"])
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 2])],
+        [numpy_helper.from_array(np.ones((4, 2), np.int8), "w")],
+    )
+    path = tmp_path / "g.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    with pytest.raises(ValueError, match="no zero point"):
+        unsigned_weights(path)
+
+
+def test_quantize_int8_keeps_a_float_graph_close_and_writes_unsigned_weights(tmp_path):
+    rng = np.random.default_rng(1)
+    weight = rng.normal(size=(32, 16)).astype(np.float32)
+    node = helper.make_node("MatMul", ["x", "w"], ["y"])
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 32])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 16])], [numpy_helper.from_array(weight, "w")],
+    )
+    fp32, int8 = tmp_path / "f.onnx", tmp_path / "q.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(fp32))
+    quantize_int8(fp32, int8)
+    weights = [numpy_helper.to_array(i) for i in onnx.load(str(int8)).graph.initializer]
+    assert not any(w.dtype == np.int8 for w in weights)
+    x = rng.normal(size=(3, 32)).astype(np.float32)
+    got = _run(int8, x)
+    want = x @ weight
+    assert np.abs(got - want).max() < 0.05 * np.abs(want).max()
+
+
+def test_the_shipped_topic_encoder_has_no_int8_weights():
+    model = onnx.load(str(data_path("topics", "encoder.onnx")))
+    inits = {i.name: i for i in model.graph.initializer}
+    weights = [n.input[1] for n in model.graph.node if n.op_type == "MatMulInteger" and n.input[1] in inits]
+    assert weights
+    assert {numpy_helper.to_array(inits[w]).dtype for w in weights} == {np.dtype(np.uint8)}
+
+
+def test_the_command_refuses_a_missing_file(tmp_path, capsys):
+    assert main([str(tmp_path / "nope.onnx")]) == 2
+    assert "is not a file" in capsys.readouterr().err
