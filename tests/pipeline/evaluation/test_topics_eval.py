@@ -30,3 +30,44 @@ def test_eval_titles_scores_headlines_of_a_bbc_style_file(tmp_path, capsys):
     (result,) = json.loads(out.read_text(encoding="utf-8"))
     assert result["dataset"] == "bbc/titles" and result["n"] == 4
     assert result["accuracy"] == 1.0  # four unmistakable headlines, each read alone
+
+
+def _sib_root(tmp_path, langs: list[str], n: int = 20):
+    """A SIB-200-shaped root: ``n`` numbered train rows per language, the same in each."""
+    for lang in langs:
+        folder = tmp_path / "sib200" / lang
+        folder.mkdir(parents=True)
+        lines = ["index_id\tcategory\ttext"] + [f"{i}\tsports\tThe team won match number {i} at home." for i in range(n)]
+        (folder / "train.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tmp_path / "sib200"
+
+
+def test_held_out_split_scores_only_the_rows_topic_training_holds_out(tmp_path):
+    from pipeline.training.topics import heldout_positions
+
+    root = _sib_root(tmp_path, ["xho_Latn", "zul_Latn"])
+    out = tmp_path / "r.json"
+    assert main(["--data", str(root), "--split", "held-out", "--langs", "all", "--json", str(out)]) == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    held = heldout_positions(20, 13, 1)
+    assert [r["dataset"] for r in results] == ["sib200/xho_Latn", "sib200/zul_Latn"]
+    assert all(r["n"] == len(held) == 2 for r in results)
+
+
+def test_unseen_languages_leave_out_those_the_encoder_trained_on(tmp_path):
+    root = _sib_root(tmp_path, ["eng_Latn", "xho_Latn"])
+    out = tmp_path / "r.json"
+    assert main(["--data", str(root), "--split", "train", "--langs", "unseen", "--limit", "3", "--json", str(out)]) == 0
+    assert [r["dataset"] for r in json.loads(out.read_text(encoding="utf-8"))] == ["sib200/xho_Latn"]
+
+
+def test_window_sets_how_many_pieces_the_encoder_reads(tmp_path, monkeypatch, capsys):
+    from pipeline.stages.topics import topic_model
+
+    encoder = topic_model().encoder
+    monkeypatch.setattr(encoder, "max_pieces", encoder.max_pieces)  # restored after the test
+    root = _sib_root(tmp_path, ["xho_Latn"], n=3)
+    assert main(["--data", str(root), "--split", "train", "--langs", "all", "--window", "40"]) == 0
+    assert encoder.max_pieces == 40
+    assert main(["--data", str(root), "--window", "4"]) == 2
+    assert "--window" in capsys.readouterr().err

@@ -59,8 +59,22 @@ def test_encoder_window_sends_long_texts_to_the_static_model(model):
     ids = model.encoder.pieces(short)
     assert ids[0] == 0 and ids[-1] == 2 and len(ids) <= model.encoder.max_pieces + 2
     assert model.encoder.pieces(" ".join([short] * 20)) is None  # too many words
-    chinese = "中央银行今天宣布再次提高利率以应对持续上涨的通货膨胀压力市场对此反应强烈股市大幅下跌" * 3
+    chinese = "中央银行今天宣布再次提高利率以应对持续上涨的通货膨胀压力市场对此反应强烈股市大幅下跌" * 5
     assert len(chinese.split()) == 1 and model.encoder.pieces(chinese) is None  # one word, too many pieces
+
+
+def test_a_three_sentence_brief_is_read_by_the_encoder(model):
+    # 79 pieces: past the 64 the encoder was trained on, within the stage's window of 96
+    # (on 186 languages the encoder never saw, a 96-piece window scored 0.690 against 0.669).
+    brief = (
+        "The central bank raised interest rates again on Thursday, the third increase this year, as inflation"
+        " stayed well above its target. Economists expect one more rise before the summer, while exporters warned"
+        " that a stronger currency would hurt their sales abroad. Shares in banks rose, and the yield on ten-year"
+        " government bonds reached its highest level since 2011."
+    )
+    ids = model.encoder.pieces(brief)
+    assert ids is not None and len(ids) > 64 + 2
+    assert _best(model, brief) == ECONOMY
 
 
 @pytest.mark.parametrize("text", ["", "   ", "ⵜⴰⵎⴰⵣⵉⵖⵜ ⵜⴰⵏⴰⵡⴰⵢⵜ ⴰⵎⴰⵢⵏⵓ", "ߒߞߏ ߞߊ߲ ߞߎߘߊ"])
