@@ -4,7 +4,7 @@ Each ``--data`` path is recognised by its shape:
 
 * a SIB-200 root (``.../sib200``) or one language folder (``.../sib200/arb_Arab``):
   the ``--split`` file (default dev; ``held-out``: the train rows ``newsflow train topics``
-  holds out in every language, which no model trained on) of ``--langs`` (default
+  holds out from training in every language, used only to fit calibration and fusion) of ``--langs`` (default
   arb_Arab eng_Latn fra_Latn; ``all`` for the 205 languages, ``unseen`` for those the
   short-text encoder was not trained on);
 * ``bbc-news.jsonl``: only the seeded 10% the shipped model did not train on
@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.topics.datasets import Example, dataset_codes, read_bbc, read_masakhanews, read_saudinewsnet, read_sib200
+from pipeline.topics.encoder import MAX_WINDOW
 from pipeline.topics.head import expected_calibration_error, macro_f1, reliability_table
 
 DEFAULT_LANGS = ["arb_Arab", "eng_Latn", "fra_Latn"]
@@ -152,18 +153,14 @@ def _sib_file(split: str) -> str:
 
 
 def _sib_rows(root: Path, split: str, langs: list[str] | None) -> list[Example]:
-    """SIB-200 rows of ``split``; ``held-out`` keeps the train rows at the positions
-    ``newsflow train topics`` holds out (the same positions in every language)."""
+    """SIB-200 rows of ``split``; ``held-out`` keeps the train rows ``newsflow train topics``
+    holds out (the same positions in every language)."""
     rows = list(read_sib200(root, _sib_file(split), langs))
     if split != "held-out":
         return rows
-    from pipeline.training.topics import heldout_positions
+    from pipeline.training.topics import split_sib_rows
 
-    by_lang: dict[str, list[Example]] = defaultdict(list)
-    for e in rows:
-        by_lang[e.group].append(e)
-    held = heldout_positions(len(next(iter(by_lang.values()), [])), SEED, 1)
-    return [e for exs in by_lang.values() for i, e in enumerate(exs) if i in held]
+    return split_sib_rows(rows, SEED)[1]
 
 
 def _encoder_langs() -> list[str]:
@@ -178,8 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="newsflow eval topics", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, nargs="+", required=True)
     ap.add_argument(
-        "--split", default="dev", choices=["dev", "train", "held-out"],
-        help="SIB-200 split (dev; train is what the models learnt from; held-out: the train rows no model learnt from)",
+        "--split", default="dev",
+        help="SIB-200 split: dev, train (what the models learnt from) or held-out (train rows held out from"
+        " training, used only to fit calibration and fusion)",
     )
     ap.add_argument(
         "--langs", nargs="+", default=DEFAULT_LANGS,
@@ -197,22 +195,29 @@ def main(argv: list[str] | None = None) -> int:
         help="score each article's title alone (headlines: the short-text encoder's route); SIB-200 is left as it is",
     )
     ap.add_argument("--limit", type=int, default=None, help="at most N articles per dataset")
-    ap.add_argument("--window", type=int, default=None, help="the short-text encoder reads texts of up to N pieces")
+    ap.add_argument(
+        "--window", type=int, default=None, help=f"the short-text encoder reads texts of up to N pieces (8-{MAX_WINDOW})",
+    )
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     args = ap.parse_args(argv)
+    if len(args.langs) > 1 and {"all", "unseen"} & set(args.langs):
+        print("error: --langs all and --langs unseen stand alone (or name the languages instead)", file=sys.stderr)
+        return 2
+    window = None
     if args.window is not None:
         from pipeline.stages.topics import topic_model
 
         model = topic_model()
-        if model.encoder is None or args.window < 8:
-            print("error: --window needs the short-text encoder (NEWSFLOW_TOPIC_ENCODER on) and N >= 8", file=sys.stderr)
+        if model.encoder is None or not 8 <= args.window <= MAX_WINDOW:
+            print(f"error: --window needs the short-text encoder (NEWSFLOW_TOPIC_ENCODER on) and 8 <= N <= {MAX_WINDOW}",
+                  file=sys.stderr)
             return 2
-        model.encoder.max_pieces = args.window
+        model.encoder.max_pieces = window = args.window
     datasets = _datasets(args)
     if args.titles:
         datasets = [(name, exs, lang) if name.startswith("sib200/") else (f"{name}/titles", titles_only(exs), lang)
                     for name, exs, lang in datasets]
-    results = [evaluate(name, exs, lang, args.limit) for name, exs, lang in datasets]
+    results = [evaluate(name, exs, lang, args.limit) | ({"window": window} if window else {}) for name, exs, lang in datasets]
     print_report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")

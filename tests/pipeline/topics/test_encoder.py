@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from pipeline.errors import StageError
 from pipeline.models import Document
+from pipeline.resources import data_path
 from pipeline.stages import topics as stage_module
 from pipeline.stages.topics import topic_model
 from pipeline.topics.encoder import ShortTextEncoder, encoder_enabled
@@ -129,6 +131,16 @@ def test_encoder_files_missing_is_a_coded_error(tmp_path, model):
     with pytest.raises(StageError) as err:
         ShortTextEncoder.load(tmp_path, model.encoder.tokenizer)
     assert err.value.code == "E273" and "encoder.onnx" in str(err.value)
+
+
+def test_a_window_past_e5s_positions_is_a_coded_error(tmp_path, model):
+    shipped = data_path("topics")
+    (tmp_path / "encoder.onnx").symlink_to(shipped / "encoder.onnx")
+    meta = json.loads((shipped / "encoder.json").read_text(encoding="utf-8"))
+    (tmp_path / "encoder.json").write_text(json.dumps(meta | {"max_pieces": 600}), encoding="utf-8")
+    with pytest.raises(StageError) as err:
+        ShortTextEncoder.load(tmp_path, model.encoder.tokenizer)
+    assert err.value.code == "E274" and "600" in str(err.value)
 
 
 @pytest.mark.parametrize(("value", "on"), [("1", True), ("Off", False), ("no", False), ("true", True)])

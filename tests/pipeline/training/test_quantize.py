@@ -58,17 +58,58 @@ def test_unsigned_weights_is_idempotent(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_int8_weights_without_a_zero_point_are_refused(tmp_path):
+def test_a_node_without_a_zero_point_gets_one_and_stays_exact(tmp_path):
+    weight = np.array([[127, -128], [-128, 127], [3, -3], [127, 127]], np.int8)
     node = helper.make_node("MatMulInteger", ["x", "w"], ["y"])
     graph = helper.make_graph(
-        [node], "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 2])],
-        [numpy_helper.from_array(np.ones((4, 2), np.int8), "w")],
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [None, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [None, 2])],
+        [numpy_helper.from_array(weight, "w")],
     )
     path = tmp_path / "g.onnx"
-    onnx.save(helper.make_model(graph), str(path))
-    with pytest.raises(ValueError, match="no zero point"):
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    assert unsigned_weights(path) == 1
+    x = np.array([[255, 255, 0, 254], [1, 2, 3, 4]], np.uint8)
+    np.testing.assert_array_equal(_run(path, x), x.astype(np.int64) @ weight.astype(np.int64))
+
+
+def test_a_weight_shared_by_nodes_with_their_own_zero_points_is_shifted_once(tmp_path):
+    weight = np.array([[100, -100], [-128, 127]], np.int8)
+    nodes = [
+        helper.make_node("MatMulInteger", ["x", "w", "", "z1"], ["y1"], name="a"),
+        helper.make_node("MatMulInteger", ["x", "w", "", "z2"], ["y2"], name="b"),
+    ]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [None, 2])],
+        [helper.make_tensor_value_info(y, TensorProto.INT32, [None, 2]) for y in ("y1", "y2")],
+        [numpy_helper.from_array(weight, "w"), numpy_helper.from_array(np.array([0, 1], np.int8), "z1"),
+         numpy_helper.from_array(np.array([-2, 5], np.int8), "z2")],
+    )
+    path = tmp_path / "g.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    assert unsigned_weights(path) == 2
+    x = np.array([[255, 254], [7, 0]], np.uint8)
+    y1, y2 = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    w = weight.astype(np.int64)
+    np.testing.assert_array_equal(y1, x.astype(np.int64) @ (w - np.array([0, 1])))
+    np.testing.assert_array_equal(y2, x.astype(np.int64) @ (w - np.array([-2, 5])))
+
+
+def test_int8_weights_on_an_op_it_cannot_convert_are_refused_and_the_file_kept(tmp_path, capsys):
+    node = helper.make_node("ConvInteger", ["x", "w"], ["y"])
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 1, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 1, 3, 3])],
+        [numpy_helper.from_array(np.ones((1, 1, 2, 2), np.int8), "w")],
+    )
+    path = tmp_path / "g.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="ConvInteger"):
         unsigned_weights(path)
+    assert path.read_bytes() == before
+    assert main([str(path)]) == 2
+    assert "QUInt8" in capsys.readouterr().err
 
 
 def test_quantize_int8_keeps_a_float_graph_close_and_writes_unsigned_weights(tmp_path):
