@@ -4,9 +4,9 @@ Each ``--data`` path is recognised by its shape:
 
 * a SIB-200 root (``.../sib200``) or one language folder (``.../sib200/arb_Arab``):
   the ``--split`` file (default dev; ``held-out``: the train rows ``newsflow train topics``
-  holds out from training in every language, used only to fit calibration and fusion) of ``--langs`` (default
-  arb_Arab eng_Latn fra_Latn; ``all`` for the 205 languages, ``unseen`` for those the
-  short-text encoder was not trained on);
+  holds out from training in every language, used only to fit calibration and fusion)
+  of ``--langs`` (default arb_Arab eng_Latn fra_Latn; ``all`` for the 205 languages,
+  ``unseen`` for those the short-text encoder was not trained on);
 * ``bbc-news.jsonl``: only the seeded 10% the shipped model did not train on
   (``--all-bbc`` for every article);
 * ``masakhanews.*.tsv`` (never trained on);
