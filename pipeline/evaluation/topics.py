@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.topics.datasets import Example, dataset_codes, read_bbc, read_masakhanews, read_saudinewsnet, read_sib200
-from pipeline.topics.encoder import MAX_WINDOW
+from pipeline.topics.encoder import MAX_WINDOW, MIN_WINDOW
 from pipeline.topics.head import expected_calibration_error, macro_f1, reliability_table
 
 DEFAULT_LANGS = ["arb_Arab", "eng_Latn", "fra_Latn"]
@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--limit", type=int, default=None, help="at most N articles per dataset")
     ap.add_argument(
-        "--window", type=int, default=None, help=f"the short-text encoder reads texts of up to N pieces (8-{MAX_WINDOW})",
+        "--window", type=int, default=None,
+        help=f"the short-text encoder reads texts of up to N pieces ({MIN_WINDOW}-{MAX_WINDOW})",
     )
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     args = ap.parse_args(argv)
@@ -208,9 +209,9 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.stages.topics import topic_model
 
         model = topic_model()
-        if model.encoder is None or not 8 <= args.window <= MAX_WINDOW:
-            print(f"error: --window needs the short-text encoder (NEWSFLOW_TOPIC_ENCODER on) and 8 <= N <= {MAX_WINDOW}",
-                  file=sys.stderr)
+        if model.encoder is None or not MIN_WINDOW <= args.window <= MAX_WINDOW:
+            print("error: --window needs the short-text encoder (NEWSFLOW_TOPIC_ENCODER on)"
+                  f" and {MIN_WINDOW} <= N <= {MAX_WINDOW}", file=sys.stderr)
             return 2
         model.encoder.max_pieces = window = args.window
     datasets = _datasets(args)

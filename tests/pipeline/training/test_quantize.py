@@ -15,16 +15,23 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from pipeline.training.quantize import main, quantize_int8, unsigned_weights  # noqa: E402
 
 
-def _int8_matmul_graph(path, weight: np.ndarray, zero: np.ndarray) -> None:
-    """A uint8 input times int8 weights with a per-column zero point, as quantize_dynamic writes."""
-    node = helper.make_node("MatMulInteger", ["x", "w", "", "wz"], ["y"], name="mm")
+def _save_graph(path, nodes, x: tuple[int, list], outputs: dict[str, tuple[int, list]], inits: dict[str, np.ndarray]) -> None:
+    """One input ``x`` (type, shape), ``outputs`` by name and ``inits`` as initializers, opset 17."""
     graph = helper.make_graph(
-        [node], "g",
-        [helper.make_tensor_value_info("x", TensorProto.UINT8, [None, weight.shape[0]])],
-        [helper.make_tensor_value_info("y", TensorProto.INT32, [None, weight.shape[1]])],
-        [numpy_helper.from_array(weight, "w"), numpy_helper.from_array(zero, "wz")],
+        nodes, "g", [helper.make_tensor_value_info("x", *x)],
+        [helper.make_tensor_value_info(name, *spec) for name, spec in outputs.items()],
+        [numpy_helper.from_array(value, name) for name, value in inits.items()],
     )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+
+def _int8_matmul_graph(path, weight: np.ndarray, zero: np.ndarray) -> None:
+    """A uint8 input times int8 weights with a per-column zero point, as quantize_dynamic writes."""
+    _save_graph(
+        path, [helper.make_node("MatMulInteger", ["x", "w", "", "wz"], ["y"], name="mm")],
+        (TensorProto.UINT8, [None, weight.shape[0]]), {"y": (TensorProto.INT32, [None, weight.shape[1]])},
+        {"w": weight, "wz": zero},
+    )
 
 
 def _run(path, x: np.ndarray) -> np.ndarray:
@@ -60,14 +67,11 @@ def test_unsigned_weights_is_idempotent(tmp_path):
 
 def test_a_node_without_a_zero_point_gets_one_and_stays_exact(tmp_path):
     weight = np.array([[127, -128], [-128, 127], [3, -3], [127, 127]], np.int8)
-    node = helper.make_node("MatMulInteger", ["x", "w"], ["y"])
-    graph = helper.make_graph(
-        [node], "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [None, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.INT32, [None, 2])],
-        [numpy_helper.from_array(weight, "w")],
-    )
     path = tmp_path / "g.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    _save_graph(
+        path, [helper.make_node("MatMulInteger", ["x", "w"], ["y"])],
+        (TensorProto.UINT8, [None, 4]), {"y": (TensorProto.INT32, [None, 2])}, {"w": weight},
+    )
     assert unsigned_weights(path) == 1
     x = np.array([[255, 255, 0, 254], [1, 2, 3, 4]], np.uint8)
     np.testing.assert_array_equal(_run(path, x), x.astype(np.int64) @ weight.astype(np.int64))
@@ -79,14 +83,12 @@ def test_a_weight_shared_by_nodes_with_their_own_zero_points_is_shifted_once(tmp
         helper.make_node("MatMulInteger", ["x", "w", "", "z1"], ["y1"], name="a"),
         helper.make_node("MatMulInteger", ["x", "w", "", "z2"], ["y2"], name="b"),
     ]
-    graph = helper.make_graph(
-        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [None, 2])],
-        [helper.make_tensor_value_info(y, TensorProto.INT32, [None, 2]) for y in ("y1", "y2")],
-        [numpy_helper.from_array(weight, "w"), numpy_helper.from_array(np.array([0, 1], np.int8), "z1"),
-         numpy_helper.from_array(np.array([-2, 5], np.int8), "z2")],
-    )
     path = tmp_path / "g.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    _save_graph(
+        path, nodes, (TensorProto.UINT8, [None, 2]),
+        {y: (TensorProto.INT32, [None, 2]) for y in ("y1", "y2")},
+        {"w": weight, "z1": np.array([0, 1], np.int8), "z2": np.array([-2, 5], np.int8)},
+    )
     assert unsigned_weights(path) == 2
     x = np.array([[255, 254], [7, 0]], np.uint8)
     y1, y2 = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})
@@ -96,14 +98,11 @@ def test_a_weight_shared_by_nodes_with_their_own_zero_points_is_shifted_once(tmp
 
 
 def test_int8_weights_on_an_op_it_cannot_convert_are_refused_and_the_file_kept(tmp_path, capsys):
-    node = helper.make_node("ConvInteger", ["x", "w"], ["y"])
-    graph = helper.make_graph(
-        [node], "g", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 1, 4, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 1, 3, 3])],
-        [numpy_helper.from_array(np.ones((1, 1, 2, 2), np.int8), "w")],
-    )
     path = tmp_path / "g.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    _save_graph(
+        path, [helper.make_node("ConvInteger", ["x", "w"], ["y"])], (TensorProto.UINT8, [1, 1, 4, 4]),
+        {"y": (TensorProto.INT32, [1, 1, 3, 3])}, {"w": np.ones((1, 1, 2, 2), np.int8)},
+    )
     before = path.read_bytes()
     with pytest.raises(ValueError, match="ConvInteger"):
         unsigned_weights(path)
@@ -115,13 +114,11 @@ def test_int8_weights_on_an_op_it_cannot_convert_are_refused_and_the_file_kept(t
 def test_quantize_int8_keeps_a_float_graph_close_and_writes_unsigned_weights(tmp_path):
     rng = np.random.default_rng(1)
     weight = rng.normal(size=(32, 16)).astype(np.float32)
-    node = helper.make_node("MatMul", ["x", "w"], ["y"])
-    graph = helper.make_graph(
-        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 32])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 16])], [numpy_helper.from_array(weight, "w")],
-    )
     fp32, int8 = tmp_path / "f.onnx", tmp_path / "q.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(fp32))
+    _save_graph(
+        fp32, [helper.make_node("MatMul", ["x", "w"], ["y"])], (TensorProto.FLOAT, [None, 32]),
+        {"y": (TensorProto.FLOAT, [None, 16])}, {"w": weight},
+    )
     quantize_int8(fp32, int8)
     weights = [numpy_helper.to_array(i) for i in onnx.load(str(int8)).graph.initializer]
     assert not any(w.dtype == np.int8 for w in weights)
