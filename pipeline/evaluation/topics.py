@@ -38,7 +38,7 @@ import numpy as np
 
 from pipeline.topics.datasets import Example, dataset_codes, read_bbc, read_masakhanews, read_saudinewsnet, read_sib200
 from pipeline.topics.encoder import MAX_WINDOW, MIN_WINDOW
-from pipeline.topics.head import expected_calibration_error, macro_f1, reliability_table
+from pipeline.topics.head import expected_calibration_error, macro_f1, reliability_table, wilson_interval
 
 DEFAULT_LANGS = ["arb_Arab", "eng_Latn", "fra_Latn"]
 SIB_LANG = {"arb_Arab": "ar", "eng_Latn": "en", "fra_Latn": "fr"}
@@ -112,10 +112,12 @@ def evaluate(name: str, exs: list[Example], language: str | None, limit: int | N
             pair_y.append(float(c == e.code))
     secs = time.perf_counter() - started
     s, y = np.array(pair_s), np.array(pair_y)
+    hits = sum(g == p for g, p in zip(gold, pred))
     return {
         "dataset": name,
         "n": len(exs),
-        "accuracy": float(np.mean([g == p for g, p in zip(gold, pred)])) if exs else float("nan"),
+        "accuracy": hits / len(exs) if exs else float("nan"),
+        "accuracy_ci95": list(wilson_interval(hits, len(exs))),
         "macro_f1": macro_f1(gold, pred),
         "top1_of_all_17": float(np.mean(top_any)) if exs else float("nan"),
         "ece": expected_calibration_error(s, y),
@@ -126,10 +128,12 @@ def evaluate(name: str, exs: list[Example], language: str | None, limit: int | N
 
 def print_report(results: list[dict]) -> None:
     """Per-dataset table, then the pooled reliability table."""
-    print(f"{'dataset':34} {'n':>6} {'acc':>6} {'macroF1':>8} {'top1/17':>8} {'ECE':>6} {'art/s':>7}")
+    print(f"{'dataset':34} {'n':>6} {'acc':>6} {'95% CI':>13} {'macroF1':>8} {'top1/17':>8} {'ECE':>6} {'art/s':>7}")
     for r in results:
+        lo, hi = r["accuracy_ci95"]
         print(
-            f"{r['dataset']:34} {r['n']:6d} {r['accuracy']:6.3f} {r['macro_f1']:8.3f} {r['top1_of_all_17']:8.3f} {r['ece']:6.3f} {r['articles_per_s']:7.0f}"
+            f"{r['dataset']:34} {r['n']:6d} {r['accuracy']:6.3f} {f'{lo:.3f}-{hi:.3f}':>13} {r['macro_f1']:8.3f}"
+            f" {r['top1_of_all_17']:8.3f} {r['ece']:6.3f} {r['articles_per_s']:7.0f}"
         )
     if len(results) > 1 and all(r["dataset"].startswith("sib200/") for r in results[:2]):
         sib = [r["accuracy"] for r in results if r["dataset"].startswith("sib200/")]

@@ -11,6 +11,8 @@ topics, so calibration never reorders them, but the format stores one pair per t
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,6 +93,20 @@ def expected_calibration_error(scores: np.ndarray, labels: np.ndarray, bins: int
     rows = reliability_table(scores, labels, bins)
     total = sum(r[2] for r in rows)
     return float(sum(r[2] * abs(r[3] - r[4]) for r in rows if r[2]) / max(total, 1))
+
+
+def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of an accuracy of ``hits`` out of ``n`` ((nan, nan) when n is 0).
+
+    Dev sets here are small (99 SIB-200 sentences per language): the interval says how far
+    apart two runs can land by chance before a difference means anything.
+    """
+    if n <= 0:
+        return float("nan"), float("nan")
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def macro_f1(gold: list[str], pred: list[str]) -> float:

@@ -32,6 +32,8 @@ def test_eval_titles_scores_headlines_of_a_bbc_style_file(tmp_path, capsys):
     (result,) = json.loads(out.read_text(encoding="utf-8"))
     assert result["dataset"] == "bbc/titles" and result["n"] == 4
     assert result["accuracy"] == 1.0  # four unmistakable headlines, each read alone
+    lo, hi = result["accuracy_ci95"]
+    assert 0.4 < lo < 1.0 and hi == 1.0  # four items prove little: the interval says so
 
 
 def _sib_root(tmp_path, langs: list[str], n: int = 20):

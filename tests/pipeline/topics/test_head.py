@@ -1,0 +1,32 @@
+"""Topic-head metrics that `newsflow eval topics` reports."""
+
+from __future__ import annotations
+
+import math
+
+from pipeline.topics.head import macro_f1, wilson_interval
+
+
+def test_wilson_interval_brackets_the_accuracy_and_narrows_with_more_items():
+    lo, hi = wilson_interval(83, 99)  # SIB-200 Arabic dev, 0.838
+    assert lo < 83 / 99 < hi
+    # Two sentences of 99 (0.838 against 0.859) lie well inside the noise of one run.
+    assert lo < 0.76 and hi > 0.89
+    lo_big, hi_big = wilson_interval(8380, 9900)
+    assert hi_big - lo_big < (hi - lo) / 5
+
+
+def test_wilson_interval_stays_inside_0_1_at_the_edges():
+    assert wilson_interval(0, 10)[0] == 0.0 and 0.0 < wilson_interval(0, 10)[1] < 0.35
+    assert wilson_interval(10, 10)[1] == 1.0 and 0.65 < wilson_interval(10, 10)[0] < 1.0
+
+
+def test_wilson_interval_of_nothing_is_undefined():
+    assert all(math.isnan(v) for v in wilson_interval(0, 0))
+
+
+def test_macro_f1_weighs_each_gold_label_equally():
+    gold = ["a"] * 9 + ["b"]
+    pred = ["a"] * 10
+    # a: F1 = 18/19; b: never predicted, F1 = 0.
+    assert abs(macro_f1(gold, pred) - (18 / 19) / 2) < 1e-9
