@@ -14,8 +14,9 @@ Each ``--data`` path is recognised by its shape:
   articles held out from training (``--all-saudi`` for all of them).
 
 ``--titles`` scores each article's title alone, the short-text route a headline feed takes.
-``--window N`` has the short-text encoder read texts of up to N pieces (default: the
-shipped ``encoder.json``'s), to choose that window by measurement.
+``--window N`` has the short-text encoder read one-line texts of up to N pieces (default:
+the shipped ``encoder.json``'s), to choose that window by measurement; texts of several
+lines keep ``max_pieces_multiline`` or N, whichever is smaller.
 
 Predictions are the stage's own scores (model + lexicons, calibrated), mapped back to
 each dataset's labels through ``pipeline/data/topics/label_map.tsv``: the prediction is
@@ -201,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="at most N articles per dataset")
     ap.add_argument(
         "--window", type=int, default=None,
-        help=f"the short-text encoder reads texts of up to N pieces ({MIN_WINDOW}-{MAX_WINDOW})",
+        help=f"the short-text encoder reads one-line texts of up to N pieces ({MIN_WINDOW}-{MAX_WINDOW});"
+        " texts of several lines at most encoder.json's max_pieces_multiline",
     )
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     args = ap.parse_args(argv)

@@ -90,7 +90,7 @@ class TopicModel:
     head: TopicHead
     lexicons: dict[str, Lexicon]  # language code -> lexicon
     fusion: Fusion
-    # Reads texts of up to encoder.max_pieces pieces in place of the static head (None: off).
+    # Reads texts within its window (encoder.window) in place of the static head (None: off).
     encoder: ShortTextEncoder | None = None
     encoder_error: str | None = None  # why the encoder is not loaded although it is enabled
 

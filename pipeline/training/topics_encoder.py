@@ -146,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         help="the stage reads texts of up to this many pieces with the encoder, longer ones with the static model"
         " (calibration and the figures printed here use it too)",
     )
+    ap.add_argument(
+        "--multiline-window", type=int, default=64,
+        help="the window for texts of several lines (title and body): at most --window; such briefs read as well statically",
+    )
     ap.add_argument("--saudi-cap", type=int, default=1500, help="SaudiNewsNet texts per label")
     ap.add_argument("--eval-all", action="store_true", help="also report the mean over all 205 SIB-200 languages")
     ap.add_argument("--probe", action=argparse.BooleanOptionalAction, default=True,
@@ -157,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from pipeline.topics.encoder import MAX_WINDOW, MIN_WINDOW
 
-    if not MIN_WINDOW <= args.max_pieces <= args.window <= MAX_WINDOW or args.epochs < 1 or not 0 <= args.smooth < 1:
+    windows_ok = MIN_WINDOW <= args.max_pieces <= args.window <= MAX_WINDOW and MIN_WINDOW <= args.multiline_window <= args.window
+    if not windows_ok or args.epochs < 1 or not 0 <= args.smooth < 1:
         print(f"newsflow train topics_encoder: need {MIN_WINDOW} <= --max-pieces <= --window <= {MAX_WINDOW} (e5's positions),"
+              f" {MIN_WINDOW} <= --multiline-window <= --window,"
               " --epochs >= 1 and --smooth in [0, 1)", file=sys.stderr)
         return 2
     try:
@@ -297,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
 
     meta = {
         "codes": codes, "cal_a": cal_a, "cal_b": cal_b, "max_pieces": args.window,
+        "max_pieces_multiline": args.multiline_window,
         "train_max_pieces": args.max_pieces, "cal_window": args.window, "seed": args.seed,
         "langs": sorted(langs), "epochs": args.epochs, "lr": args.lr, "probe": args.probe, "smooth": args.smooth,
         "train_texts": len(train),

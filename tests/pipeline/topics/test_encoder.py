@@ -79,6 +79,26 @@ def test_a_three_sentence_brief_is_read_by_the_encoder(model):
     assert _best(model, brief) == ECONOMY
 
 
+def test_a_brief_with_a_title_gets_the_smaller_several_line_window(model):
+    # The same 79-piece brief under a headline is two lines: past the several-line window
+    # (64), so the static model reads it, as cheaply as any article, and still gets it right.
+    enc = model.encoder
+    body = (
+        "The central bank raised interest rates again on Thursday, the third increase this year, as inflation"
+        " stayed well above its target. Economists expect one more rise before the summer, while exporters warned"
+        " that a stronger currency would hurt their sales abroad."
+    )
+    title = "Central bank raises rates for the third time"
+    assert enc.window(f"{title}\n{body}") == enc.max_pieces_multiline == 64 < enc.max_pieces
+    assert enc.pieces(f"{title} {body}") is not None  # one line: within 96
+    assert enc.pieces(f"{title}\n{body}") is None  # two lines: past 64
+    assert enc.window(f"  {body}\n") == enc.max_pieces  # a trailing newline is still one line
+    probs = model.head_probs(title, body)  # the stage's route: title and body as two lines
+    assert max(probs, key=probs.get) == ECONOMY
+    # A short item with a title stays with the encoder.
+    assert enc.pieces("Rates rise again\nThe central bank raised rates.") is not None
+
+
 @pytest.mark.parametrize("text", ["", "   ", "ⵜⴰⵎⴰⵣⵉⵖⵜ ⵜⴰⵏⴰⵡⴰⵢⵜ ⴰⵎⴰⵢⵏⵓ", "ߒߞߏ ߞߊ߲ ߞߎߘߊ"])
 def test_texts_without_pieces_of_their_own_go_to_the_static_model(model, text):
     # An encoder reading only "passage:" or <unk> pieces would still answer confidently.
@@ -141,6 +161,26 @@ def test_a_window_past_e5s_positions_is_a_coded_error(tmp_path, model):
     with pytest.raises(StageError) as err:
         ShortTextEncoder.load(tmp_path, model.encoder.tokenizer)
     assert err.value.code == "E274" and "600" in str(err.value)
+
+
+def test_a_several_line_window_wider_than_the_one_line_window_is_a_coded_error(tmp_path, model):
+    shipped = data_path("topics")
+    (tmp_path / "encoder.onnx").symlink_to(shipped / "encoder.onnx")
+    meta = json.loads((shipped / "encoder.json").read_text(encoding="utf-8"))
+    (tmp_path / "encoder.json").write_text(json.dumps(meta | {"max_pieces_multiline": 128}), encoding="utf-8")
+    with pytest.raises(StageError) as err:
+        ShortTextEncoder.load(tmp_path, model.encoder.tokenizer)
+    assert err.value.code == "E274" and "128" in str(err.value)
+
+
+def test_an_encoder_json_without_a_several_line_window_uses_one_window_for_all(tmp_path, model):
+    shipped = data_path("topics")
+    (tmp_path / "encoder.onnx").symlink_to(shipped / "encoder.onnx")
+    meta = json.loads((shipped / "encoder.json").read_text(encoding="utf-8"))
+    del meta["max_pieces_multiline"]
+    (tmp_path / "encoder.json").write_text(json.dumps(meta), encoding="utf-8")
+    enc = ShortTextEncoder.load(tmp_path, model.encoder.tokenizer)
+    assert enc.window("a title\nand a body") == enc.max_pieces == 96
 
 
 @pytest.mark.parametrize(("value", "on"), [("1", True), ("Off", False), ("no", False), ("true", True)])
