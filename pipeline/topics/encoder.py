@@ -15,8 +15,8 @@ costs a few milliseconds, which is cheap next to the worker's other stages.
 A text of more than one line (title and body, or paragraphs) gets a smaller window,
 ``max_pieces_multiline``: such a brief has enough pieces for the static model
 (SaudiNewsNet held-out 0.906 with either window), while the encoder's cost grows with
-every piece (42 ms at 96 pieces on an AVX2 core) and briefs of 65-96 pieces made up most
-of its work on Arabic news. One-line texts (a sentence, a headline) keep the full window,
+every piece (42 ms at 96 pieces on an AVX2 core), and briefs of 65-96 pieces made up
+more than half of its work on Arabic news. One-line texts (a sentence, a headline) keep the full window,
 where the encoder is what makes them right.
 
 ``NEWSFLOW_TOPIC_ENCODER=0`` turns the encoder off (static model for every text).

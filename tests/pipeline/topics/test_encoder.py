@@ -153,33 +153,28 @@ def test_encoder_files_missing_is_a_coded_error(tmp_path, model):
     assert err.value.code == "E273" and "encoder.onnx" in str(err.value)
 
 
-def test_a_window_past_e5s_positions_is_a_coded_error(tmp_path, model):
+def _encoder_dir(tmp_path, **changes):
+    """The shipped graph beside an encoder.json with ``changes`` (None deletes a key)."""
     shipped = data_path("topics")
     (tmp_path / "encoder.onnx").symlink_to(shipped / "encoder.onnx")
-    meta = json.loads((shipped / "encoder.json").read_text(encoding="utf-8"))
-    (tmp_path / "encoder.json").write_text(json.dumps(meta | {"max_pieces": 600}), encoding="utf-8")
-    with pytest.raises(StageError) as err:
-        ShortTextEncoder.load(tmp_path, model.encoder.tokenizer)
-    assert err.value.code == "E274" and "600" in str(err.value)
+    meta = json.loads((shipped / "encoder.json").read_text(encoding="utf-8")) | changes
+    meta = {k: v for k, v in meta.items() if v is not None}
+    (tmp_path / "encoder.json").write_text(json.dumps(meta), encoding="utf-8")
+    return tmp_path
 
 
-def test_a_several_line_window_wider_than_the_one_line_window_is_a_coded_error(tmp_path, model):
-    shipped = data_path("topics")
-    (tmp_path / "encoder.onnx").symlink_to(shipped / "encoder.onnx")
-    meta = json.loads((shipped / "encoder.json").read_text(encoding="utf-8"))
-    (tmp_path / "encoder.json").write_text(json.dumps(meta | {"max_pieces_multiline": 128}), encoding="utf-8")
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [({"max_pieces": 600}, "600"), ({"max_pieces_multiline": 128}, "128")],  # past e5's positions; wider than one line's
+)
+def test_a_window_e5_or_the_one_line_window_cannot_hold_is_a_coded_error(tmp_path, model, changes, named):
     with pytest.raises(StageError) as err:
-        ShortTextEncoder.load(tmp_path, model.encoder.tokenizer)
-    assert err.value.code == "E274" and "128" in str(err.value)
+        ShortTextEncoder.load(_encoder_dir(tmp_path, **changes), model.encoder.tokenizer)
+    assert err.value.code == "E274" and named in str(err.value)
 
 
 def test_an_encoder_json_without_a_several_line_window_uses_one_window_for_all(tmp_path, model):
-    shipped = data_path("topics")
-    (tmp_path / "encoder.onnx").symlink_to(shipped / "encoder.onnx")
-    meta = json.loads((shipped / "encoder.json").read_text(encoding="utf-8"))
-    del meta["max_pieces_multiline"]
-    (tmp_path / "encoder.json").write_text(json.dumps(meta), encoding="utf-8")
-    enc = ShortTextEncoder.load(tmp_path, model.encoder.tokenizer)
+    enc = ShortTextEncoder.load(_encoder_dir(tmp_path, max_pieces_multiline=None), model.encoder.tokenizer)
     assert enc.window("a title\nand a body") == enc.max_pieces == 96
 
 
