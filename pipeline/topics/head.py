@@ -103,10 +103,13 @@ def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """
     if n <= 0:
         return float("nan"), float("nan")
+    if not 0 <= hits <= n:
+        raise ValueError(f"{hits} hits out of {n} items")
     p = hits / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # Exact at the ends: rounding would otherwise leave 0.9999999999999999 for all right.
+    return (0.0 if hits == 0 else centre - half), (1.0 if hits == n else centre + half)
 
 
 def macro_f1(gold: list[str], pred: list[str]) -> float:

@@ -77,14 +77,22 @@ def test_window_sets_how_many_pieces_the_encoder_reads(tmp_path, monkeypatch, ca
     if encoder is None:
         pytest.skip("the short-text encoder is off (NEWSFLOW_TOPIC_ENCODER=0)")
     monkeypatch.setattr(encoder, "max_pieces", encoder.max_pieces)  # restored after the test
+    monkeypatch.setattr(encoder, "max_pieces_multiline", encoder.max_pieces_multiline)
     root = _sib_root(tmp_path, ["xho_Latn"], n=3)
     out = tmp_path / "r.json"
-    assert main(["--data", str(root), "--split", "train", "--langs", "all", "--window", "40", "--json", str(out)]) == 0
-    assert encoder.max_pieces == 40
-    assert json.loads(out.read_text(encoding="utf-8"))[0]["window"] == 40  # runs at two windows stay apart
+
+    def windows(*args: str) -> tuple[int, int]:
+        assert main(["--data", str(root), "--split", "train", "--langs", "all", *args, "--json", str(out)]) == 0
+        result = json.loads(out.read_text(encoding="utf-8"))[0]  # runs at other windows stay apart
+        return result["window"], result["multiline_window"]
+
+    assert windows("--window", "40") == (40, 40)  # several lines never get more than one line
+    assert windows("--window", "128") == (128, 64)  # the shipped several-line window stays
+    assert windows("--window", "96", "--multiline-window", "96") == (96, 96)  # one window for all, as before
     for bad in ("4", "600"):
-        assert main(["--data", str(root), "--window", bad]) == 2
-        assert "--window" in capsys.readouterr().err
+        for option in ("--window", "--multiline-window"):
+            assert main(["--data", str(root), option, bad]) == 2
+            assert "--window" in capsys.readouterr().err
 
 
 def test_all_and_unseen_stand_alone(tmp_path, capsys):

@@ -65,32 +65,31 @@ def test_encoder_window_sends_long_texts_to_the_static_model(model):
     assert len(chinese.split()) == 1 and model.encoder.pieces(chinese) is None  # one word, too many pieces
 
 
+BRIEF = (
+    "The central bank raised interest rates again on Thursday, the third increase this year, as inflation"
+    " stayed well above its target. Economists expect one more rise before the summer, while exporters warned"
+    " that a stronger currency would hurt their sales abroad. Shares in banks rose, and the yield on ten-year"
+    " government bonds reached its highest level since 2011."
+)
+
+
 def test_a_three_sentence_brief_is_read_by_the_encoder(model):
     # 79 pieces: past the 64 the encoder was trained on, within the stage's window of 96
     # (on 186 languages the encoder never saw, a 96-piece window scored 0.690 against 0.669).
-    brief = (
-        "The central bank raised interest rates again on Thursday, the third increase this year, as inflation"
-        " stayed well above its target. Economists expect one more rise before the summer, while exporters warned"
-        " that a stronger currency would hurt their sales abroad. Shares in banks rose, and the yield on ten-year"
-        " government bonds reached its highest level since 2011."
-    )
-    ids = model.encoder.pieces(brief)
+    ids = model.encoder.pieces(BRIEF)
     assert ids is not None and len(ids) > 64 + 2
-    assert _best(model, brief) == ECONOMY
+    assert _best(model, BRIEF) == ECONOMY
 
 
 def test_a_brief_with_a_title_gets_the_smaller_several_line_window(model):
-    # The same 79-piece brief under a headline is two lines: past the several-line window
-    # (64), so the static model reads it, as cheaply as any article, and still gets it right.
+    # The same brief under a headline is two lines, between the several-line window (64)
+    # and the one-line window (96): the static model reads it, as cheaply as any article,
+    # and still gets it right.
     enc = model.encoder
-    body = (
-        "The central bank raised interest rates again on Thursday, the third increase this year, as inflation"
-        " stayed well above its target. Economists expect one more rise before the summer, while exporters warned"
-        " that a stronger currency would hurt their sales abroad."
-    )
-    title = "Central bank raises rates for the third time"
+    body, title = BRIEF, "Central bank raises rates for the third time"
     assert enc.window(f"{title}\n{body}") == enc.max_pieces_multiline == 64 < enc.max_pieces
-    assert enc.pieces(f"{title} {body}") is not None  # one line: within 96
+    one_line = enc.pieces(f"{title} {body}")
+    assert one_line is not None and 64 + 2 < len(one_line) <= 96 + 2  # one line: the encoder reads it
     assert enc.pieces(f"{title}\n{body}") is None  # two lines: past 64
     assert enc.window(f"  {body}\n") == enc.max_pieces  # a trailing newline is still one line
     probs = model.head_probs(title, body)  # the stage's route: title and body as two lines
