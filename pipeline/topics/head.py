@@ -12,7 +12,6 @@ topics, so calibration never reorders them, but the format stores one pair per t
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 
 import numpy as np
