@@ -48,6 +48,12 @@ MIN_WINDOW, MAX_WINDOW = 8, 510
 _ON, _OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
+def windows_fit(window: int, multiline: int) -> bool:
+    """Whether a one-line and a several-line window can be used: within e5's positions,
+    the several-line one no wider (the rule ``encoder.json`` and training both follow)."""
+    return MIN_WINDOW <= multiline <= window <= MAX_WINDOW
+
+
 def encoder_enabled() -> bool:
     """``NEWSFLOW_TOPIC_ENCODER`` (default on); a value that is neither on nor off is an error."""
     value = os.environ.get("NEWSFLOW_TOPIC_ENCODER", "1").strip().lower()
@@ -94,7 +100,7 @@ class ShortTextEncoder:
         meta = json.loads((model_dir / "encoder.json").read_text(encoding="utf-8"))
         window = int(meta["max_pieces"])
         multiline = window if meta.get("max_pieces_multiline") is None else int(meta["max_pieces_multiline"])
-        if not MIN_WINDOW <= multiline <= window <= MAX_WINDOW:
+        if not windows_fit(window, multiline):
             raise StageError(
                 f"encoder.json in {model_dir} asks for windows of {window} pieces (one line) and {multiline}"
                 f" (several lines); e5 reads {MIN_WINDOW} to {MAX_WINDOW}, and the several-line window is the smaller",
@@ -112,17 +118,18 @@ class ShortTextEncoder:
     def window(self, text: str) -> int:
         """How many pieces the encoder reads of ``text``: the full window for one line, less for several."""
         if self.max_pieces_multiline is not None and "\n" in text.strip():
+            # min: eval's --window may set the one-line window below the several-line one.
             return min(self.max_pieces, self.max_pieces_multiline)
         return self.max_pieces
 
     def pieces(self, text: str) -> list[int] | None:
         """``<s> passage: text </s>`` as piece ids, or None when the static model should read
         ``text`` instead: longer than its window, no pieces of its own, or mostly ``<unk>``."""
-        window = self.window(text)
         # Every word is at least one piece: a full article is turned away without being
-        # tokenised twice (the static model tokenises it next).
-        if len(text.split(None, window)) > window:
+        # tokenised twice (the static model tokenises it next), or even copied by window().
+        if len(text.split(None, self.max_pieces)) > self.max_pieces:
             return None
+        window = self.window(text)
         own = self.tokenizer.encode(text)  # words are segmented one by one: prefix + own = encode(PREFIX + text)
         if not own or len(self._prefix) + len(own) > window or own.count(UNK) > MAX_UNKNOWN_SHARE * len(own):
             return None

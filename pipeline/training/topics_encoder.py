@@ -159,9 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--dry-run", action="store_true", help="train and report, write nothing")
     args = ap.parse_args(argv)
-    from pipeline.topics.encoder import MAX_WINDOW, MIN_WINDOW
+    from pipeline.topics.encoder import MAX_WINDOW, MIN_WINDOW, windows_fit
 
-    windows_ok = MIN_WINDOW <= args.max_pieces <= args.window <= MAX_WINDOW and MIN_WINDOW <= args.multiline_window <= args.window
+    windows_ok = MIN_WINDOW <= args.max_pieces <= args.window and windows_fit(args.window, args.multiline_window)
     if not windows_ok or args.epochs < 1 or not 0 <= args.smooth < 1:
         print(f"newsflow train topics_encoder: need {MIN_WINDOW} <= --max-pieces <= --window <= {MAX_WINDOW} (e5's positions),"
               f" {MIN_WINDOW} <= --multiline-window <= --window,"
