@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,21 +170,34 @@ class ShortTextEncoder:
                 options = ort.SessionOptions()
                 # One thread: a worker process is one core's worth of work (scale with processes).
                 options.intra_op_num_threads = options.inter_op_num_threads = 1
-                self._session = ort.InferenceSession(self._graph_for_this_cpu(), options, providers=["CPUExecutionProvider"])
+                self._session = self._new_session(ort, options)
                 self._pid = os.getpid()
             return self._session
 
 
-    def _graph_for_this_cpu(self) -> str | bytes:
-        """The graph as shipped (unsigned weights, exact on every CPU), or, on a CPU with VNNI,
-        with signed weights: the same answers, about twice as fast (:mod:`pipeline.topics.vnni`)."""
-        if not cpu_has_vnni():
-            return str(self.graph)
-        try:
-            return signed_weights(self.graph.read_bytes())
-        except ValueError as exc:
-            log.warning("topics: encoder graph %s kept with unsigned weights (slower on this VNNI CPU): %s", self.graph, exc)
-            return str(self.graph)
+    def _new_session(self, ort, options):
+        """A session on the graph as shipped (unsigned weights, exact on every CPU) or, on a CPU
+        with VNNI, on the graph with signed weights: the same answers, about twice as fast
+        (:mod:`pipeline.topics.vnni`)."""
+        providers = ["CPUExecutionProvider"]
+        if cpu_has_vnni():
+            try:
+                signed = signed_weights(self.graph.read_bytes())
+            except ValueError as exc:
+                log.warning("topics: encoder graph %s kept with unsigned weights (slower on this VNNI CPU): %s", self.graph, exc)
+            else:
+                # Loaded from a file, not from the bytes: onnxruntime keeps its own copy of a
+                # graph it is handed in memory (22 MB more per worker here). Where no file can
+                # be written, the bytes still work.
+                with tempfile.TemporaryDirectory(prefix="newsflow-encoder-", ignore_cleanup_errors=True) as tmp:
+                    path = Path(tmp) / "encoder-signed.onnx"
+                    try:
+                        path.write_bytes(signed)
+                    except OSError:
+                        return ort.InferenceSession(signed, options, providers=providers)
+                    del signed  # before the session is built: the worker's peak memory
+                    return ort.InferenceSession(str(path), options, providers=providers)
+        return ort.InferenceSession(str(self.graph), options, providers=providers)
 
 
 def _onnxruntime():

@@ -10,8 +10,8 @@ the encoder shifts each ``MatMulInteger`` weight and its zero point by -128 (``w
 unchanged, the same numbers) in memory before onnxruntime loads the graph.
 
 The rewrite works on the protobuf wire format directly, because the ``onnx`` package is a
-training dependency only (onnxruntime brings none of it): it re-encodes the graph's
-initializers and copies every other byte as it was.
+training dependency only (onnxruntime brings none of it). It edits a copy of the file in
+place: each weight's raw bytes and its one-byte type code change, nothing moves.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 _MODEL_GRAPH = 7
 _GRAPH_NODE, _GRAPH_INITIALIZER = 1, 5
 _NODE_INPUT, _NODE_OP_TYPE = 1, 4
-_TENSOR_DATA_TYPE, _TENSOR_INT32_DATA, _TENSOR_NAME, _TENSOR_RAW_DATA = 2, 5, 8, 9
+_TENSOR_DATA_TYPE, _TENSOR_NAME, _TENSOR_RAW_DATA = 2, 8, 9
 _UINT8, _INT8 = 2, 3
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
@@ -46,32 +46,31 @@ def cpu_has_vnni(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     return False
 
 
-def signed_weights(model: bytes) -> bytes:
+def signed_weights(model: bytes | bytearray) -> bytes:
     """``model`` (a serialised ONNX graph) with every uint8 ``MatMulInteger`` weight and its
     zero point turned int8 by -128: the same products, on the U8S8 kernels.
 
+    The bytes are edited in place in one copy (a type code and each weight's raw bytes keep
+    their lengths), so converting a graph of tens of MB costs one more copy of it at most.
     Raises ValueError when the graph cannot be converted that way (such a weight read by
-    another op too, or a weight without its own zero point); the caller keeps ``model``.
+    another op too, without its own zero point, or not stored as raw bytes); the caller
+    keeps ``model``.
     """
-    fields = list(_fields(model))
-    graph_at = [i for i, f in enumerate(fields) if f[0] == _MODEL_GRAPH and f[1] == _LEN]
-    if len(graph_at) != 1:
+    buf = bytearray(model)
+    view = memoryview(buf)
+    graphs = [(start, value) for number, wire, value, start in _fields(view) if number == _MODEL_GRAPH and wire == _LEN]
+    if len(graphs) != 1:
         raise ValueError("not an ONNX model with one graph")
-    i = graph_at[0]
-    fields[i] = (_MODEL_GRAPH, _LEN, _signed_graph(fields[i][2]))
-    return b"".join(_encode(*f) for f in fields)
-
-
-def _signed_graph(graph: bytes) -> bytes:
+    base, graph = graphs[0]
     fields = list(_fields(graph))
     targets: set[str] = set()
     other_uses: set[str] = set()
-    for number, wire, value in fields:
+    for number, wire, value, _ in fields:
         if number != _GRAPH_NODE or wire != _LEN:
             continue
         node = list(_fields(value))
-        op = next((v.decode() for n, _, v in node if n == _NODE_OP_TYPE), "")
-        inputs = [v.decode() for n, w, v in node if n == _NODE_INPUT and w == _LEN]
+        op = next((bytes(v).decode() for n, _, v, _ in node if n == _NODE_OP_TYPE), "")
+        inputs = [bytes(v).decode() for n, w, v, _ in node if n == _NODE_INPUT and w == _LEN]
         if op == "MatMulInteger" and len(inputs) > 1:
             if len(inputs) < 4 or not inputs[3]:
                 raise ValueError(f"MatMulInteger weight {inputs[1]!r} has no zero point of its own")
@@ -82,42 +81,30 @@ def _signed_graph(graph: bytes) -> bytes:
     shared = targets & other_uses
     if shared:
         raise ValueError(f"weights also read by other ops: {', '.join(sorted(shared))}")
-    out = []
-    changed = 0
-    for number, wire, value in fields:
-        if number == _GRAPH_INITIALIZER and wire == _LEN:
-            value, did = _signed_tensor(value, targets)
-            changed += did
-        out.append(_encode(number, wire, value))
-    if not changed:
+    edits = []  # (offset of the data type's one-byte value, raw bytes) per tensor, applied once all are checked
+    for number, wire, tensor, at in fields:
+        if number != _GRAPH_INITIALIZER or wire != _LEN:
+            continue
+        parts = {n: (v, pos) for n, w, v, pos in _fields(tensor)}
+        name = bytes(parts[_TENSOR_NAME][0]).decode() if _TENSOR_NAME in parts else ""
+        if name not in targets or parts.get(_TENSOR_DATA_TYPE, (None,))[0] != _UINT8:
+            continue
+        if _TENSOR_RAW_DATA not in parts:
+            raise ValueError(f"weight {name!r} is not stored as raw bytes")
+        edits.append((base + at + parts[_TENSOR_DATA_TYPE][1], parts[_TENSOR_RAW_DATA][0]))
+    if not edits:
         raise ValueError("no uint8 MatMulInteger weights to convert")
-    return b"".join(out)
-
-
-def _signed_tensor(tensor: bytes, targets: set[str]) -> tuple[bytes, bool]:
-    fields = list(_fields(tensor))
-    name = next((v.decode() for n, w, v in fields if n == _TENSOR_NAME and w == _LEN), "")
-    dtype = next((v for n, w, v in fields if n == _TENSOR_DATA_TYPE and w == _VARINT), None)
-    if name not in targets or dtype != _UINT8:
-        return tensor, False
-    out = []
-    for number, wire, value in fields:
-        if number == _TENSOR_DATA_TYPE:
-            value = _INT8
-        elif number == _TENSOR_RAW_DATA:
-            value = (np.frombuffer(value, np.uint8) ^ 0x80).tobytes()  # b - 128 as int8 is b XOR 0x80
-        elif number == _TENSOR_INT32_DATA:
-            # uint8 values stored as int32 (packed or one by one) become int8 values, still int32.
-            values = list(_varints(value)) if wire == _LEN else [value]
-            wire, value = _LEN, b"".join(_varint(v - 128) for v in values)
-        out.append((number, wire, value))
-    return b"".join(_encode(*f) for f in out), True
+    for type_at, raw in edits:
+        buf[type_at] = _INT8  # a one-byte varint, as UINT8 was
+        values = np.frombuffer(raw, np.uint8)
+        np.bitwise_xor(values, 0x80, out=values)  # as int8, b XOR 0x80 is b - 128
+    return bytes(buf)
 
 
 # ------------------------------------------------------------ protobuf wire format
 
 
-def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+def _read_varint(buf: memoryview, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:
         if pos >= len(buf):
@@ -130,24 +117,18 @@ def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _varints(buf: bytes):
-    pos = 0
-    while pos < len(buf):
-        value, pos = _read_varint(buf, pos)
-        yield value
-
-
-def _fields(buf: bytes):
-    """(field number, wire type, value) of each field: an int for varints, bytes otherwise."""
+def _fields(buf: memoryview):
+    """(field number, wire type, value, offset of the value in ``buf``) of each field: an int
+    for varints, a view into ``buf`` otherwise."""
     pos = 0
     while pos < len(buf):
         key, pos = _read_varint(buf, pos)
-        number, wire = key >> 3, key & 7
+        number, wire, at = key >> 3, key & 7, pos
         if wire == _VARINT:
             value, pos = _read_varint(buf, pos)
         elif wire == _LEN:
-            size, pos = _read_varint(buf, pos)
-            value, pos = buf[pos : pos + size], pos + size
+            size, at = _read_varint(buf, pos)
+            value, pos = buf[at : at + size], at + size
         elif wire in (_I64, _I32):
             size = 8 if wire == _I64 else 4
             value, pos = buf[pos : pos + size], pos + size
@@ -155,26 +136,4 @@ def _fields(buf: bytes):
             raise ValueError(f"unsupported protobuf wire type {wire}")
         if pos > len(buf):
             raise ValueError("truncated protobuf field")
-        yield number, wire, value
-
-
-def _varint(value: int) -> bytes:
-    value &= (1 << 64) - 1  # negative int32/int64 values take ten bytes, as protobuf writes them
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _encode(number: int, wire: int, value) -> bytes:
-    key = _varint(number << 3 | wire)
-    if wire == _VARINT:
-        return key + _varint(value)
-    if wire == _LEN:
-        return key + _varint(len(value)) + value
-    return key + value
+        yield number, wire, value, at

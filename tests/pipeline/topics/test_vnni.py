@@ -63,15 +63,14 @@ def _run(model: bytes, x: np.ndarray) -> np.ndarray:
     return ort.InferenceSession(model, providers=["CPUExecutionProvider"]).run(["y"], {"x": x})[0]
 
 
-@pytest.mark.parametrize("raw", [True, False], ids=["raw_data", "int32_data"])
-def test_signed_weights_are_the_same_numbers_and_give_the_same_products(raw):
+def test_signed_weights_are_the_same_numbers_and_give_the_same_products():
     rng = np.random.default_rng(0)
     # Small enough that no kernel can saturate (|x * (w - zp)| pairs stay within 16 bits), so
     # the products must agree exactly on any CPU.
     weight = rng.integers(28, 229, size=(32, 6), dtype=np.uint8)
     zero = rng.integers(118, 139, size=6, dtype=np.uint8)
     x = rng.integers(0, 101, size=(4, 32), dtype=np.uint8)
-    model = _graph(weight, zero, raw=raw)
+    model = _graph(weight, zero)
     converted = signed_weights(model)
     proto = onnx.load_from_string(converted)
     onnx.checker.check_model(proto)
@@ -83,6 +82,14 @@ def test_signed_weights_are_the_same_numbers_and_give_the_same_products(raw):
     exact = x.astype(np.int64) @ (weight.astype(np.int64) - zero.astype(np.int64))
     np.testing.assert_array_equal(_run(model, x), exact)
     np.testing.assert_array_equal(_run(converted, x), exact)
+
+
+def test_a_weight_stored_as_int32_values_is_refused_and_the_input_kept():
+    model = _graph(np.full((4, 2), 130, np.uint8), np.full(2, 128, np.uint8), raw=False)
+    before = bytes(model)
+    with pytest.raises(ValueError, match="not stored as raw bytes"):
+        signed_weights(model)
+    assert model == before
 
 
 def test_a_weight_without_its_own_zero_point_is_refused():
@@ -137,17 +144,53 @@ def test_on_a_vnni_cpu_the_signed_graph_gives_the_shipped_answers():
         np.testing.assert_array_equal(shipped.run(None, feed)[0], signed.run(None, feed)[0])
 
 
-def test_the_encoder_loads_signed_weights_only_on_a_vnni_cpu(monkeypatch, tmp_path, caplog):
+class _Runtime:
+    """Stands in for onnxruntime: records what each session was built from."""
+
+    def __init__(self):
+        self.loaded = []
+
+    def InferenceSession(self, model, options, providers):  # noqa: N802 (onnxruntime's name)
+        self.loaded.append(model if isinstance(model, bytes) else open(model, "rb").read())
+        return object()
+
+
+def _encoder(graph):
     enc = encoder_module.ShortTextEncoder.__new__(encoder_module.ShortTextEncoder)
-    enc.graph = data_path("topics", "encoder.onnx")
+    enc.graph = graph
+    return enc
+
+
+def test_the_encoder_loads_signed_weights_only_on_a_vnni_cpu(monkeypatch):
+    shipped = data_path("topics", "encoder.onnx")
+    runtime = _Runtime()
     monkeypatch.setattr(encoder_module, "cpu_has_vnni", lambda: False)
-    assert enc._graph_for_this_cpu() == str(enc.graph)
+    _encoder(shipped)._new_session(runtime, None)
     monkeypatch.setattr(encoder_module, "cpu_has_vnni", lambda: True)
-    model = enc._graph_for_this_cpu()
-    assert isinstance(model, bytes) and model != enc.graph.read_bytes()
-    # A graph it cannot convert is loaded as it is, and the log says why.
-    enc.graph = tmp_path / "plain.onnx"
-    enc.graph.write_bytes(_graph(np.full((4, 2), 130, np.uint8), np.full(2, 128, np.uint8), zero_input=False))
+    _encoder(shipped)._new_session(runtime, None)
+    assert runtime.loaded[0] == shipped.read_bytes()
+    assert runtime.loaded[1] == signed_weights(shipped.read_bytes())
+
+
+def test_a_graph_it_cannot_convert_is_loaded_as_shipped_and_the_log_says_why(monkeypatch, tmp_path, caplog):
+    graph = tmp_path / "plain.onnx"
+    graph.write_bytes(_graph(np.full((4, 2), 130, np.uint8), np.full(2, 128, np.uint8), zero_input=False))
+    runtime = _Runtime()
+    monkeypatch.setattr(encoder_module, "cpu_has_vnni", lambda: True)
     with caplog.at_level(logging.WARNING):
-        assert enc._graph_for_this_cpu() == str(enc.graph)
+        _encoder(graph)._new_session(runtime, None)
+    assert runtime.loaded == [graph.read_bytes()]
     assert "kept with unsigned weights" in caplog.text and "no zero point" in caplog.text
+
+
+def test_without_a_writable_temporary_folder_the_signed_graph_loads_from_memory(monkeypatch):
+    shipped = data_path("topics", "encoder.onnx")
+    runtime = _Runtime()
+    monkeypatch.setattr(encoder_module, "cpu_has_vnni", lambda: True)
+
+    def refuse(self, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(encoder_module.Path, "write_bytes", refuse)
+    _encoder(shipped)._new_session(runtime, None)
+    assert runtime.loaded == [signed_weights(shipped.read_bytes())]
