@@ -4,8 +4,10 @@
         --bbc ../shared/data/topics/en/bbc-news.jsonl --saudi ../shared/data/raw/ar/saudinewsnet \
         --sib ../shared/data/topics/sib200
 
-Runs the registered stage function on Documents whose clean text is already set (what
-the topics worker receives), single-threaded. The first pass over the corpus warms the
+Runs the registered stage function on Documents whose clean text and language are already
+set (what the topics worker receives from the language stage), single-threaded.
+``--no-language`` leaves the language out, as for an article the language stage could not
+place: the stage then tries every lexicon to pick one. The first pass over the corpus warms the
 tokenizer's word cache, as a long-running worker is; both passes are printed. Full
 articles (BBC, SaudiNewsNet) take the static model; short texts (BBC titles alone,
 SIB-200 sentences) take the e5 encoder, so they are timed apart.
@@ -25,7 +27,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.models import Document  # noqa: E402
+from pipeline.models import Document, Language  # noqa: E402
 from pipeline.topics.datasets import read_bbc, read_saudinewsnet, read_sib200  # noqa: E402
 
 
@@ -36,6 +38,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--saudi", type=Path, default=Path("../shared/data/raw/ar/saudinewsnet"))
     ap.add_argument("--sib", type=Path, default=Path("../shared/data/topics/sib200"))
     ap.add_argument("--n", type=int, default=1000, help="articles per language")
+    ap.add_argument("--no-language", action="store_true", help="Documents without a detected language")
     args = ap.parse_args(argv)
 
     from pipeline.stages.topics import topic_model, topics
@@ -43,15 +46,22 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     topic_model()
     print(f"model load: {time.perf_counter() - t0:.2f} s (once per process)")
+    sib_lang = {"arb_Arab": "ar", "eng_Latn": "en", "fra_Latn": "fr"}
     corpora = {
-        "en (BBC)": [(e.title, e.text) for e in list(read_bbc(args.bbc))[: args.n]],
-        "ar (SaudiNewsNet)": [(e.title, e.text) for e in _take(read_saudinewsnet(args.saudi, sources=None), args.n)],
+        "en (BBC)": [(e.title, e.text, "en") for e in list(read_bbc(args.bbc))[: args.n]],
+        "ar (SaudiNewsNet)": [(e.title, e.text, "ar") for e in _take(read_saudinewsnet(args.saudi, sources=None), args.n)],
         # Short texts go through the e5 encoder instead of the static table.
-        "BBC titles only": [(e.title, "") for e in list(read_bbc(args.bbc))[: args.n]],
-        "SIB-200 ar/en/fr": [("", e.text) for e in read_sib200(args.sib, "dev", ["arb_Arab", "eng_Latn", "fra_Latn"])],
+        "BBC titles only": [(e.title, "", "en") for e in list(read_bbc(args.bbc))[: args.n]],
+        "SIB-200 ar/en/fr": [("", e.text, sib_lang[e.group]) for e in read_sib200(args.sib, "dev", list(sib_lang))],
     }
     for name, items in corpora.items():
-        docs = [Document(id=f"b{i}", title=t or None, text=x) for i, (t, x) in enumerate(items)]
+        docs = [
+            Document(
+                id=f"b{i}", title=t or None, text=x,
+                language=None if args.no_language else Language(code=lang, name=lang, confidence=1.0),
+            )
+            for i, (t, x, lang) in enumerate(items)
+        ]
         chars = sum(len(d.text) + len(d.title or "") for d in docs) / max(len(docs), 1)
         for label in ("cold", "warm"):
             start = time.perf_counter()

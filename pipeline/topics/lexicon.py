@@ -67,6 +67,11 @@ class Term:
     source: str  # the term as written, for evidence
 
 
+# Words whose single-word hits a lexicon remembers (a few MB at most): news vocabulary is
+# Zipfian, and trying every stem of every word was the largest cost of the Arabic topic stage.
+_WORD_CACHE_LIMIT = 100_000
+
+
 @dataclass
 class Lexicon:
     """All terms, indexed by their first folded word (exact) or its stem (wildcard)."""
@@ -77,6 +82,8 @@ class Lexicon:
     weights: dict[tuple[str, str], float] = field(default_factory=dict)
     size: int = 0
     _seen: dict[tuple, str] = field(default_factory=dict, repr=False)
+    _phrases: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list), repr=False)
+    _word_hits: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict, repr=False)
 
     def add(self, term: Term) -> None:
         """Index one term; a term that folds like one already listed for the code is merged.
@@ -94,23 +101,34 @@ class Lexicon:
             self.prefix[term.words[0]].append(term)
         else:
             self.exact[term.words[0]].append(term)
+            if len(term.words) > 1:
+                self._phrases[term.words[0]].append(term)
+        self._word_hits.clear()
         self.size += 1
 
     def match(self, words: list[str]) -> dict[str, dict[str, int]]:
         """code -> {term as written: count} for every term found in ``words``."""
         hits: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        n = len(words)
-        prefix = self.prefix
+        cache, phrases = self._word_hits, self._phrases
         for i, w in enumerate(words):
-            for term in self.exact.get(w, ()):
-                k = len(term.words)
-                if k == 1 or _phrase_at(words, i, term):
+            found = cache.get(w)
+            if found is None:
+                found = self._single_word_hits(w)
+                if len(cache) < _WORD_CACHE_LIMIT:
+                    cache[w] = found
+            for code, source in found:
+                hits[code][source] += 1
+            for term in phrases.get(w, ()):
+                if _phrase_at(words, i, term):
                     hits[term.code][term.source] += 1
-            if prefix:
-                for cut in range(_MIN_STEM, len(w) + 1):
-                    for term in prefix.get(w[:cut], ()):
-                        hits[term.code][term.source] += 1
         return hits
+
+    def _single_word_hits(self, w: str) -> tuple[tuple[str, str], ...]:
+        """(code, term) of every one-word term ``w`` matches: exactly, or a wildcard stem of it."""
+        found = [(t.code, t.source) for t in self.exact.get(w, ()) if len(t.words) == 1]
+        for cut in range(_MIN_STEM, len(w) + 1):
+            found += [(t.code, t.source) for t in self.prefix.get(w[:cut], ())]
+        return tuple(found)
 
 
 def _phrase_at(words: list[str], i: int, term: Term) -> bool:

@@ -37,6 +37,23 @@ def test_wildcard_phrase_and_count(tmp_path):
     assert hits[POLITICS]["prime minister"] == 1
 
 
+def test_a_word_that_is_a_term_and_starts_a_phrase_counts_for_both_every_time(tmp_path):
+    # The second sentence repeats the words: a remembered word must still count its phrase.
+    lex = _lex(tmp_path, f"{POLITICS}\t1\tminister\n{POLITICS}\t2\tminister of defence\n{WAR}\t1\tdefen*\n")
+    hits = lex.match(fold_words("The minister of defence spoke. The minister of defence left; the minister stayed."))
+    assert hits[POLITICS] == {"minister": 3, "minister of defence": 2}
+    assert hits[WAR] == {"defen*": 2}
+
+
+def test_a_term_added_after_matching_is_found(tmp_path):
+    from pipeline.topics.lexicon import Term
+
+    lex = _lex(tmp_path, f"{WAR}\t2\tairstrike*\n")
+    assert POLITICS not in lex.match(fold_words("The senate voted"))
+    lex.add(Term(POLITICS, 2.0, ("senate",), False, "senate"))
+    assert lex.match(fold_words("The senate voted"))[POLITICS] == {"senate": 1}
+
+
 def test_terms_that_fold_alike_are_counted_once(tmp_path):
     lex = _lex(tmp_path, f"{POLITICS}\t2\tمحادثات\n{POLITICS}\t3\tالمحادثات\n")
     hits = lex.match(fold_words("بدأت المحادثات"))
