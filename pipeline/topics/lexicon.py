@@ -67,9 +67,10 @@ class Term:
     source: str  # the term as written, for evidence
 
 
-# Words whose single-word hits a lexicon remembers (a few MB at most): news vocabulary is
-# Zipfian, and trying every stem of every word was the largest cost of the Arabic topic stage.
-_WORD_CACHE_LIMIT = 100_000
+# Words whose one-word hits a lexicon remembers (6 MB per lexicon when full, measured on
+# Arabic news): news vocabulary is Zipfian, and trying every stem of every word was the
+# largest cost of the Arabic topic stage.
+_WORD_CACHE_LIMIT = 50_000
 
 
 @dataclass
@@ -82,8 +83,8 @@ class Lexicon:
     weights: dict[tuple[str, str], float] = field(default_factory=dict)
     size: int = 0
     _seen: dict[tuple, str] = field(default_factory=dict, repr=False)
-    _phrases: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list), repr=False)
-    _word_hits: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict, repr=False)
+    _phrases: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list), repr=False, compare=False)
+    _word_hits: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, term: Term) -> None:
         """Index one term; a term that folds like one already listed for the code is merged.
