@@ -158,9 +158,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="label smoothing over each text's dataset codes (keeps a second topic's score alive)")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--dry-run", action="store_true", help="train and report, write nothing")
-    ap.add_argument("--save-state", type=Path, default=None, help="also save the fine-tuned fp32 weights (torch) here")
-    ap.add_argument("--soup", type=Path, nargs="+", default=None,
-                    help="skip training: export the mean of these --save-state files (a model soup)")
     args = ap.parse_args(argv)
     from pipeline.topics.encoder import MAX_WINDOW, MIN_WINDOW, windows_fit
 
@@ -231,22 +228,15 @@ def main(argv: list[str] | None = None) -> int:
         z = within_dataset(logits(*pad_batch(torch, [x[i] for i in batch])), mask[batch])
         return -(target[batch] * torch.log_softmax(z, 1)).sum(1).mean()
 
-    if args.soup:
-        states = [torch.load(p) for p in args.soup]
-        model.load_state_dict({k: sum(st[k] for st in states) / len(states) for k in states[0]})
-        log(f"soup: mean of {len(states)} fine-tuned states")
-    else:
-        if args.probe:
-            model.eval()
-            feats = torch.zeros(len(x), H)
-            with torch.no_grad():
-                for batch in batches(x, False):
-                    feats[batch] = pooled(*pad_batch(torch, [x[i] for i in batch]))
-            fit_probe(torch, model.out, feats, y, mask, log)
-        n_batches = len(batches(x, False))
-        train_epochs(torch, model, args.epochs, n_batches, lambda: batches(x, True), loss_of, args.lr, 0.1, log)
-    if args.save_state:
-        torch.save(model.state_dict(), args.save_state)
+    if args.probe:
+        model.eval()
+        feats = torch.zeros(len(x), H)
+        with torch.no_grad():
+            for batch in batches(x, False):
+                feats[batch] = pooled(*pad_batch(torch, [x[i] for i in batch]))
+        fit_probe(torch, model.out, feats, y, mask, log)
+    n_batches = len(batches(x, False))
+    train_epochs(torch, model, args.epochs, n_batches, lambda: batches(x, True), loss_of, args.lr, 0.1, log)
     model.eval()
 
     class Graph(torch.nn.Module):
