@@ -195,14 +195,11 @@ class ShortTextEncoder:
         # bytes still work.
         try:
             folder = tempfile.TemporaryDirectory(prefix="newsflow-encoder-", ignore_cleanup_errors=True)
-        except OSError:
+            path = Path(folder.name) / "encoder-signed.onnx"
+            path.write_bytes(signed)
+        except OSError:  # a folder made before the failure is removed when ``folder`` goes
             return ort.InferenceSession(bytes(signed), options, providers=providers)
-        with folder as tmp:
-            path = Path(tmp) / "encoder-signed.onnx"
-            try:
-                path.write_bytes(signed)
-            except OSError:
-                return ort.InferenceSession(bytes(signed), options, providers=providers)
+        with folder:
             del signed  # before the session is built: the worker's peak memory
             return ort.InferenceSession(str(path), options, providers=providers)
 

@@ -75,15 +75,16 @@ _WORD_CACHE_LIMIT = 50_000
 
 @dataclass
 class Lexicon:
-    """All terms, indexed by their first folded word (exact) or its stem (wildcard)."""
+    """All terms: one-word terms by their folded word (exact) or stem (wildcard, prefix),
+    phrases by their first folded word."""
 
     exact: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
     prefix: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
+    phrases: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list))
     languages: set[str] = field(default_factory=set)
     weights: dict[tuple[str, str], float] = field(default_factory=dict)
     size: int = 0
     _seen: dict[tuple, str] = field(default_factory=dict, repr=False)
-    _phrases: dict[str, list[Term]] = field(default_factory=lambda: defaultdict(list), repr=False, compare=False)
     _word_hits: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, term: Term) -> None:
@@ -98,19 +99,19 @@ class Lexicon:
             return
         self._seen[folded] = term.source
         self.weights[(term.code, term.source)] = term.weight
-        if term.wildcard and len(term.words) == 1:
+        if len(term.words) > 1:
+            self.phrases[term.words[0]].append(term)
+        elif term.wildcard:
             self.prefix[term.words[0]].append(term)
         else:
             self.exact[term.words[0]].append(term)
-            if len(term.words) > 1:
-                self._phrases[term.words[0]].append(term)
         self._word_hits.clear()
         self.size += 1
 
     def match(self, words: list[str]) -> dict[str, dict[str, int]]:
         """code -> {term as written: count} for every term found in ``words``."""
         hits: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        cache, phrases = self._word_hits, self._phrases
+        cache, phrases = self._word_hits, self.phrases
         for i, w in enumerate(words):
             found = cache.get(w)
             if found is None:
@@ -126,7 +127,7 @@ class Lexicon:
 
     def _single_word_hits(self, w: str) -> tuple[tuple[str, str], ...]:
         """(code, term) of every one-word term ``w`` matches: exactly, or a wildcard stem of it."""
-        found = [(t.code, t.source) for t in self.exact.get(w, ()) if len(t.words) == 1]
+        found = [(t.code, t.source) for t in self.exact.get(w, ())]
         for cut in range(_MIN_STEM, len(w) + 1):
             found += [(t.code, t.source) for t in self.prefix.get(w[:cut], ())]
         return tuple(found)

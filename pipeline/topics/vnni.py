@@ -114,7 +114,7 @@ def signed_weights(model: bytes | bytearray) -> bytearray:
     shared = targets & other_uses
     if shared:
         raise ValueError(f"weights also read by other ops or the graph's inputs or outputs: {', '.join(sorted(shared))}")
-    edits: dict[str, list[tuple[int, memoryview]]] = {}  # name -> (offset of its type code, raw bytes)
+    edits: list[tuple[str, int, memoryview]] = []  # (name, offset of its type code, raw bytes)
     for number, wire, tensor, at in fields:
         if number != _GRAPH_INITIALIZER or wire != _LEN:
             continue
@@ -127,14 +127,14 @@ def signed_weights(model: bytes | bytearray) -> bytearray:
         # not become 3 by overwriting one byte.
         if dtype != _UINT8 or buf[base + at + dtype_at] != _UINT8 or _TENSOR_RAW_DATA not in parts:
             raise ValueError(f"{name!r} is not a uint8 initializer stored as raw bytes")
-        edits.setdefault(name, []).append((base + at + dtype_at, parts[_TENSOR_RAW_DATA][0]))
+        edits.append((name, base + at + dtype_at, parts[_TENSOR_RAW_DATA][0]))
     if not pairs:
         raise ValueError("no MatMulInteger weights to convert")
-    missing = sorted(targets - set(edits))
+    missing = sorted(targets - {name for name, _, _ in edits})
     if missing:
         # A weight converted without its zero point (or the reverse) would not load.
         raise ValueError(f"MatMulInteger inputs not found among the initializers: {', '.join(missing)}")
-    for type_at, raw in (edit for found in edits.values() for edit in found):
+    for _, type_at, raw in edits:
         buf[type_at] = _INT8
         values = np.frombuffer(raw, np.uint8)
         np.bitwise_xor(values, 0x80, out=values)  # as int8, b XOR 0x80 is b - 128
