@@ -101,3 +101,26 @@ def test_recipe_key_changes_with_the_inputs(tmp_path):
     assert key == recipe_key(tmp_path / "conll2003.train.conll", [tmp_path / "raw.jsonl"])
     (tmp_path / "raw.jsonl").write_text('{"title": "more news"}\n', encoding="utf-8")
     assert recipe_key(tmp_path / "conll2003.train.conll", [tmp_path / "raw.jsonl"]) != key
+
+
+def test_augmented_swaps_names_within_their_type_and_keeps_the_sentence_form():
+    from pipeline.ner.labels import spans
+    from pipeline.training.ner_teacher import augmented
+
+    train = [
+        [("EU", "B-ORG"), ("rejects", "O"), ("German", "B-MISC"), ("call", "O"), (".", "O")],
+        [("Peter", "B-PERSON"), ("Blackburn", "I-PERSON"), ("visited", "O"), ("BRUSSELS", "B-LOC"), ("1996-08-22", "O")],
+        [("Reuters", "B-ORG"), ("said", "O"), ("Jacques", "B-PERSON"), ("Chirac", "I-PERSON"), ("won", "O")],
+    ]
+    names = {label: {tuple(w for w, _ in s[a:b]) for s in train for a, b, lab in spans([t for _, t in s]) if lab == label}
+             for label in ("ORG", "MISC", "PERSON", "LOC")}
+    out = augmented(train, copies=20, seed=13, swap=1.0, replace=0.0)
+    assert out and not any(s in [[w for w, _ in t] for t in train] for s in out)  # unchanged ones dropped
+    for s in out:  # every sentence starts with a name of its source's first type, from the training names
+        assert tuple(s[:1]) in names["ORG"] or tuple(s[:2]) in names["PERSON"]
+        assert s[-1] in {".", "1996-08-22", "won"}
+    assert augmented(train, copies=20, seed=13, swap=1.0, replace=0.0) == out  # seeded
+    assert augmented(train, copies=0, seed=13) == []
+    # Lower-case words are replaced by training words; capitalised and other tokens never are.
+    for s in augmented(train, copies=20, seed=13, swap=0.0, replace=1.0):
+        assert s[0] in {"EU", "Peter", "Reuters"} and s[-1] in {".", "1996-08-22"} | {"rejects", "call", "visited", "said", "won"}
