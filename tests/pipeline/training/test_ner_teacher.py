@@ -124,3 +124,12 @@ def test_augmented_swaps_names_within_their_type_and_keeps_the_sentence_form():
     # Lower-case words are replaced by training words; capitalised and other tokens never are.
     for s in augmented(train, copies=20, seed=13, swap=0.0, replace=1.0):
         assert s[0] in {"EU", "Peter", "Reuters"} and s[-1] in {".", "1996-08-22"} | {"rejects", "call", "visited", "said", "won"}
+
+
+@pytest.mark.parametrize(("flags", "native"), [({"avx512f", "amx_bf16"}, True), ({"avx512_bf16"}, True), ({"avx2", "avx512_vnni"}, False), (set(), False)])
+def test_bf16_auto_follows_the_cpu_flags(monkeypatch, flags, native):
+    from pipeline.topics import vnni
+    from pipeline.training.ner_teacher import native_bf16
+
+    monkeypatch.setattr(vnni, "cpu_flags", lambda: flags)
+    assert native_bf16() is native
