@@ -17,9 +17,9 @@ tag probabilities beside them (``FILE.conll.probs.npz``, soft targets for ``news
 
 Where the CPU multiplies bfloat16 natively (AMX, AVX-512 BF16: ``--bf16 auto``, the default;
 ``yes`` forces it) the matrix products run in bfloat16 while training and tagging (weights,
-LayerNorm and the loss stay float32). There a (4000, 384) x (384, 1536) product ran about 8 times faster in session 14 (one timing),
-and one sentence-at-a-time teacher took about 18 min: 15 min of training, 2.3 min of tagging
-raw news, the rest loading and dev (session 10 needed 85 min for two in float32 on another
+LayerNorm and the loss stay float32). There a (4000, 384) x (384, 1536) product ran about 8
+times faster in session 14 (one timing), and one sentence-at-a-time teacher took about 18 min:
+15 min of training, 2.3 min of tagging raw news, the rest loading and dev (session 10 needed 85 min for two in float32 on another
 machine). Elsewhere torch emulates bfloat16, so there the recipe runs in float32. The shipped
 English tagger's silver was made in bfloat16 (session 16).
 
@@ -370,7 +370,8 @@ def recipe_key(data: Path, raw: list[Path]) -> str:
     """A short hash of the default teacher recipe (with ``--bf16 auto``'s choice on this CPU)
     and the sizes of its input files, so a cached silver file is rebuilt when either changes."""
     files = sorted(p for root in [data, *raw] for p in (root.rglob("*") if root.is_dir() else [root]) if p.is_file())
-    text = repr((TEACHERS, EPOCHS, BUDGET, LR, SEED, MAX_PIECES, AUGMENT, SWAP, REPLACE, native_bf16(), [(p.name, p.stat().st_size) for p in files]))
+    recipe = (TEACHERS, EPOCHS, BUDGET, LR, SEED, MAX_PIECES, AUGMENT, SWAP, REPLACE, native_bf16())
+    text = repr((*recipe, [(p.name, p.stat().st_size) for p in files]))
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
