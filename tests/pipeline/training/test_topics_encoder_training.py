@@ -81,35 +81,3 @@ def test_smoothing_spreads_mass_over_the_texts_own_dataset_codes_only():
     assert torch.all(t[~allowed] == 0)  # a masked code's log-probability is -1e9: it must carry no weight
     assert torch.allclose(t[0], torch.tensor([0.95, 0.05, 0.0, 0.0]))
     assert torch.allclose(t[1, 2], torch.tensor(0.9 + 0.1 / 3))
-
-
-def test_parallel_pairs_join_each_sentence_to_its_english_translation_by_rank():
-    from pipeline.training.topics_encoder import parallel_pairs
-
-    rows = [
-        Example("sib200", "sports", "medtop:15000000", "A match.", group="eng_Latn"),
-        Example("sib200", "health", "medtop:07000000", "A doctor.", group="eng_Latn"),
-        Example("bbc", "sport", "medtop:15000000", "Shares up"),  # no translation: never paired
-        Example("sib200", "sports", "medtop:15000000", "مباراة.", group="arb_Arab"),
-        Example("sib200", "health", "medtop:07000000", "طبيب.", group="arb_Arab"),
-        Example("sib200", "sports", "medtop:15000000", "Un match.", group="fra_Latn"),
-    ]
-    assert parallel_pairs(rows) == [(0, 3), (0, 5), (1, 4)]
-    assert parallel_pairs([r for r in rows if r.group != "eng_Latn"]) == []
-
-
-def test_alignment_loss_pulls_the_translation_toward_english_and_leaves_english_alone():
-    torch = pytest.importorskip("torch")
-    from pipeline.training.topics_encoder import alignment_loss
-
-    table = torch.nn.Embedding(6, 4)
-    pooled = lambda ids, lengths: table(ids[:, 0])  # noqa: E731  (one piece per text)
-    loss = alignment_loss(torch, pooled, [[0], [1], [2], [3]])
-    loss.backward()
-    grad = table.weight.grad
-    assert grad[[0, 2]].abs().sum() == 0  # English rows are the fixed targets
-    assert grad[[1, 3]].abs().sum() > 0
-    with torch.no_grad():
-        table.weight[1] = table.weight[0] * 2  # the same direction: nothing left to align
-        table.weight[3] = table.weight[2]
-    assert alignment_loss(torch, pooled, [[0], [1], [2], [3]]).item() == pytest.approx(0, abs=1e-6)
